@@ -1,0 +1,85 @@
+// lahza serve: the app backend, its HTTP API and the web front end.
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "http/server.h"
+#include "store/store.h"
+
+namespace lahza::cli {
+
+namespace {
+
+struct ServeOptions {
+  int port = 8080;
+  std::string address = "127.0.0.1";
+  std::string db = "sqlite:data-run/lahza.db";
+  std::string web = "web";
+  int threads = 0;
+  bool quiet = false;
+};
+
+int Serve(const ServeOptions& options) {
+  // Signals are taken by sigwait below, never by a handler racing the server
+  // threads; block them before any thread starts so every thread inherits it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  if (options.db.starts_with("sqlite:")) {
+    std::filesystem::path file = options.db.substr(7);
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  }
+  auto store = store::Open(options.db);
+  if (!store) {
+    std::cerr << "lahza serve: cannot open " << options.db << ": " << store.error().code << " "
+              << store.error().detail << "\n";
+    return 1;
+  }
+
+  http::Router router;
+  http::AddHealthRoute(router);
+  http::AddStaticRoutes(router, options.web);
+
+  http::ServerOptions server_options;
+  server_options.address = options.address;
+  server_options.port = static_cast<uint16_t>(options.port);
+  server_options.threads = options.threads;
+  server_options.access_log = !options.quiet;
+  http::Server server(router, server_options);
+  if (auto started = server.Start(); !started) {
+    std::cerr << "lahza serve: " << started.error().code << ": " << started.error().detail << "\n";
+    return 1;
+  }
+  std::cout << "Lahza is serving at http://" << options.address << ":" << server.port() << "/" << std::endl;
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("lahza serve: signal {}, stopping", received);
+  server.Stop();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* command = app.add_subcommand("serve", "Serve the app API and the web front end over HTTP");
+  command->add_option("--port", options->port, "TCP port (0: any free port)")->check(CLI::Range(0, 65535));
+  command->add_option("--address", options->address, "address to listen on");
+  command->add_option("--db", options->db, "database URL: sqlite:PATH or postgresql://...");
+  command->add_option("--web", options->web, "folder of the web front end");
+  command->add_option("--threads", options->threads, "worker threads (0: one per core)");
+  command->add_flag("--quiet", options->quiet, "no access log");
+  command->callback([options] {
+    int code = Serve(*options);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace lahza::cli

@@ -1,0 +1,109 @@
+// The HTTP router: method + path patterns with :params, and the plain request
+// and response values handlers see. No Boost.Beast here on purpose: modules
+// (app, customer care) register routes by including only this header, and the
+// Beast server (http/server.h) is an implementation detail.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "core/result.h"
+
+namespace lahza::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded path without the query string
+  std::string query;   // raw query string (after '?'), may be empty
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::map<std::string, std::string> params;   // from :name segments of the route
+  std::string remote_ip;
+  std::string request_id;
+
+  // Header value by lower-case name, or empty.
+  std::string Header(std::string_view name) const;
+  // A query parameter (percent-decoded), or nullopt when absent.
+  std::optional<std::string> Query(std::string_view name) const;
+  // A route parameter (always present when the route declares it).
+  const std::string& Param(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<Response(Request&)>;
+
+struct RouteInfo {
+  std::string method;
+  std::string pattern;  // "/api/v1/transactions/:ir"
+};
+
+class Router {
+ public:
+  // Patterns are literal segments and ":name" segments; a final "*" segment
+  // matches the rest of the path (used for static files). Adding the same
+  // method+pattern twice is a programming error (asserted).
+  void Add(std::string method, std::string pattern, Handler handler);
+
+  // Dispatches: 404 JSON error when no pattern matches the path, 405 when the
+  // path matches under another method. Exceptions escaping a handler become a
+  // 500 "internal" JSON error (and are logged) so one bad handler never takes
+  // the server down.
+  Response Dispatch(Request& request) const;
+
+  std::vector<RouteInfo> Routes() const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+// ---- JSON helpers --------------------------------------------------------
+
+// 200 (or `status`) with a JSON body.
+Response Json(const nlohmann::json& body, int status = 200);
+
+// The uniform error body {"error":{"code","message_ar","message_en"}} with the
+// words from the message catalogue. `detail` is never sent (it is for logs).
+Response ErrorResponse(int status, const Error& error);
+// Same, with the HTTP status chosen from the code (see StatusForCode).
+Response ErrorResponse(const Error& error);
+
+// The HTTP status a code maps to by convention: "*.not_found" 404,
+// "*.unauthorized" 401, "*.forbidden" 403, "*.conflict"/"*.exists" 409,
+// "*.rate_limited" 429, "*.locked" 423, "internal"/"store.*" 500, "*.unavailable"
+// 503, everything else 400 (bad input).
+int StatusForCode(std::string_view code);
+
+// The body parsed as a JSON object. Errors: "http.body_not_json",
+// "http.body_not_object".
+Result<nlohmann::json> ParseJsonObject(const Request& request);
+
+// Rejects fields not in `allowed` ("http.unknown_field", detail names it).
+Status CheckFields(const nlohmann::json& object, std::initializer_list<std::string_view> allowed);
+
+// Typed field readers: errors "http.missing_field" / "http.wrong_type" with the
+// field name in the detail.
+Result<std::string> StringField(const nlohmann::json& object, std::string_view name);
+std::optional<std::string> OptionalStringField(const nlohmann::json& object, std::string_view name,
+                                               Error* error);
+Result<int64_t> IntField(const nlohmann::json& object, std::string_view name);
+
+}  // namespace lahza::http

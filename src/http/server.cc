@@ -1,0 +1,291 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+#include <sodium.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace lahza::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// Request ids: a per-process random prefix plus a counter, cheap and unique
+// enough to correlate a client's report with our log.
+std::string NewRequestId() {
+  static const std::string prefix = [] {
+    unsigned char bytes[4];
+    randombytes_buf(bytes, sizeof bytes);
+    char hex[9];
+    sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+    return std::string(hex);
+  }();
+  static std::atomic<uint64_t> counter{0};
+  return prefix + "-" + std::to_string(++counter);
+}
+
+bool AcceptableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& server);
+  void Start() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+  void CloseIfIdle();
+  auto executor() { return stream_.get_executor(); }
+  ~Session();
+
+ private:
+  void Read();
+  void OnRead(beast::error_code ec);
+  void Send(Response response, bool keep_alive, bool head);
+  void Close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Server::Impl& server_;
+  std::string remote_ip_;
+  bool busy_ = false;  // between a complete request and its written response
+};
+
+struct Server::Impl {
+  // Declared before the io_context: sessions still queued in it when it is
+  // destroyed report their end through these.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
+  size_t live_sessions = 0;
+  size_t accepted = 0;
+  bool stopped = false;
+
+  const Router& router;
+  ServerOptions options;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  uint16_t port = 0;
+
+  Impl(const Router& r, ServerOptions o) : router(r), options(std::move(o)), ioc(ThreadCount(options)) {}
+
+  static int ThreadCount(const ServerOptions& options) {
+    if (options.threads > 0) return options.threads;
+    return std::max(2u, std::thread::hardware_concurrency());
+  }
+
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (!stopping) spdlog::warn("http: accept failed: {}", ec.message());
+        if (stopping || ec == net::error::operation_aborted) return;
+      } else {
+        auto session = std::make_shared<Session>(std::move(socket), *this);
+        {
+          std::lock_guard lock(mutex);
+          // The registry only serves graceful stop; drop ended sessions now and then.
+          if (++accepted % 1024 == 0) std::erase_if(sessions, [](const auto& weak) { return weak.expired(); });
+          sessions.insert(session);
+        }
+        session->Start();
+      }
+      Accept();
+    });
+  }
+
+  void SessionGone() {
+    std::lock_guard lock(mutex);
+    --live_sessions;
+    changed.notify_all();
+  }
+};
+
+Session::Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
+  beast::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_ip_ = endpoint.address().to_string();
+  std::lock_guard lock(server_.mutex);
+  ++server_.live_sessions;
+}
+
+Session::~Session() { server_.SessionGone(); }
+
+void Session::Read() {
+  if (server_.stopping) return Close();
+  parser_.emplace();
+  parser_->body_limit(server_.options.max_body_bytes);
+  parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+  // One deadline for the whole request: a client that trickles bytes
+  // (slowloris) or idles on a keep-alive connection is cut off after it.
+  stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+}
+
+void Session::OnRead(beast::error_code ec) {
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+      ec == net::error::connection_reset || ec == net::error::eof) {
+    return Close();
+  }
+  if (ec == bhttp::error::body_limit) {
+    return Send(ErrorResponse(413, Error("http.body_too_large")), false, false);
+  }
+  if (ec == bhttp::error::header_limit) {
+    return Send(ErrorResponse(431, Error("http.headers_too_large")), false, false);
+  }
+  if (ec) return Send(ErrorResponse(400, Error("http.bad_request", ec.message())), false, false);
+
+  auto started = std::chrono::steady_clock::now();
+  busy_ = true;
+  bhttp::request<bhttp::string_body> beast_request = parser_->release();
+  Request request;
+  request.method = std::string(beast_request.method_string());
+  std::string_view target(beast_request.target().data(), beast_request.target().size());
+  size_t question = target.find('?');
+  request.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+  for (const auto& field : beast_request) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.headers[name] = std::string(field.value());
+  }
+  request.body = std::move(beast_request.body());
+  request.remote_ip = remote_ip_;
+  std::string offered = request.Header("x-request-id");
+  request.request_id = AcceptableRequestId(offered) ? offered : NewRequestId();
+
+  Response response;
+  if (request.path.empty() || request.path[0] != '/') {
+    response = ErrorResponse(400, Error("http.bad_request", "target is not an absolute path"));
+  } else {
+    response = server_.router.Dispatch(request);
+  }
+  response.headers.emplace_back("X-Request-Id", request.request_id);
+  if (server_.options.access_log) {
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("{} {} {} {} {} {}B {:.1f}ms", request.request_id, request.remote_ip, request.method,
+                 request.path, response.status, response.body.size(), micros / 1000.0);
+  }
+  Send(std::move(response), beast_request.keep_alive() && !server_.stopping, request.method == "HEAD");
+}
+
+void Session::Send(Response response, bool keep_alive, bool head) {
+  auto message = std::make_shared<bhttp::response<bhttp::string_body>>();
+  message->version(11);
+  message->result(static_cast<unsigned>(response.status));
+  message->set(bhttp::field::server, "lahza");
+  message->set(bhttp::field::content_type, response.content_type);
+  message->set("X-Content-Type-Options", "nosniff");
+  for (auto& [name, value] : response.headers) message->set(name, value);
+  message->keep_alive(keep_alive);
+  message->body() = std::move(response.body);
+  message->prepare_payload();
+  if (head) message->body().clear();  // Content-Length stays that of the GET
+  stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+  bhttp::async_write(stream_, *message,
+                     [self = shared_from_this(), message, keep_alive](beast::error_code ec, size_t) {
+                       self->busy_ = false;
+                       if (ec || !keep_alive) return self->Close();
+                       self->Read();
+                     });
+}
+
+void Session::CloseIfIdle() {
+  if (!busy_) Close();
+}
+
+void Session::Close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+Server::Server(const Router& router, ServerOptions options)
+    : impl_(std::make_unique<Impl>(router, std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  if (sodium_init() < 0) return Error("http.listen_failed", "libsodium failed to initialise");
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.address, ec);
+  if (ec) return Error("http.listen_failed", "bad address " + impl_->options.address);
+  tcp::endpoint endpoint(address, impl_->options.port);
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Error("http.listen_failed", ec.message());
+  impl_->port = impl_->acceptor.local_endpoint().port();
+  impl_->Accept();
+  int count = Impl::ThreadCount(impl_->options);
+  for (int i = 0; i < count; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->started = true;
+  return {};
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+void Server::Stop() {
+  if (!impl_->started || impl_->stopping.exchange(true)) {
+    // Wake any Wait() even when Start() never ran.
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopped = true;
+    impl_->changed.notify_all();
+    return;
+  }
+  net::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  // Graceful: idle keep-alive connections close now; busy ones finish their
+  // response first (keep-alive is refused once stopping), bounded by 5 s.
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (const auto& weak : impl_->sessions) {
+      if (auto session = weak.lock()) {
+        net::post(session->executor(), [session] { session->CloseIfIdle(); });
+      }
+    }
+  }
+  {
+    std::unique_lock lock(impl_->mutex);
+    impl_->changed.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->live_sessions == 0; });
+  }
+  impl_->ioc.stop();
+  for (std::thread& thread : impl_->threads) thread.join();
+  impl_->threads.clear();
+  std::lock_guard lock(impl_->mutex);
+  impl_->sessions.clear();
+  impl_->stopped = true;
+  impl_->changed.notify_all();
+}
+
+void Server::Wait() {
+  std::unique_lock lock(impl_->mutex);
+  impl_->changed.wait(lock, [&] { return impl_->stopped; });
+}
+
+}  // namespace lahza::http

@@ -1,0 +1,207 @@
+// The HTTP server and router from the outside: a real server on a free
+// loopback port, a raw socket client.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/messages.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/test_client.h"
+
+namespace lahza::http {
+namespace {
+
+using lahza::testing::HttpClient;
+using nlohmann::json;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    web_ = std::filesystem::temp_directory_path() / ("lahza-web-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(web_ / "css");
+    std::ofstream(web_ / "index.html") << "<html>shell</html>";
+    std::ofstream(web_ / "css" / "app.css") << "body{}";
+    std::ofstream(web_.parent_path() / ("secret-" + std::to_string(::getpid()))) << "secret";
+    AddHealthRoute(router_);
+    router_.Add("GET", "/api/v1/items/:id", [](Request& request) {
+      return Json({{"id", request.Param("id")}, {"q", request.Query("q").value_or("")}});
+    });
+    router_.Add("POST", "/api/v1/echo", [](Request& request) -> Response {
+      auto body = ParseJsonObject(request);
+      if (!body) return ErrorResponse(body.error());
+      if (auto fields = CheckFields(*body, {"name", "amount"}); !fields) return ErrorResponse(fields.error());
+      auto amount = IntField(*body, "amount");
+      if (!amount) return ErrorResponse(amount.error());
+      return Json({{"amount", *amount}});
+    });
+    router_.Add("GET", "/api/v1/boom", [](Request&) -> Response { throw std::runtime_error("boom"); });
+    router_.Add("GET", "/api/v1/slow", [](Request&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return Json({{"slow", true}});
+    });
+    AddStaticRoutes(router_, web_.string());
+    ServerOptions options;
+    options.read_timeout_ms = 400;
+    options.access_log = false;
+    server_ = std::make_unique<Server>(router_, options);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(web_);
+    std::filesystem::remove(web_.parent_path() / ("secret-" + std::to_string(::getpid())));
+  }
+
+  std::filesystem::path web_;
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+json ErrorOf(const lahza::testing::HttpResponse& response) { return json::parse(response.body).at("error"); }
+
+TEST_F(ServerTest, HealthzAnswersOk) {
+  HttpClient client(server_->port());
+  auto response = client.Request("GET", "/healthz");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(json::parse(response.body)["status"], "ok");
+  EXPECT_FALSE(response.headers["x-request-id"].empty());
+}
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  HttpClient client(server_->port());
+  for (int i = 0; i < 50; ++i) {
+    auto response = client.Request("GET", "/api/v1/items/" + std::to_string(i) + "?q=a%20b");
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(json::parse(response.body)["id"], std::to_string(i));
+    EXPECT_EQ(json::parse(response.body)["q"], "a b");
+    ASSERT_TRUE(client.connected());
+  }
+}
+
+TEST_F(ServerTest, RequestIdFromClientIsEchoedWhenSane) {
+  HttpClient client(server_->port());
+  EXPECT_EQ(client.Request("GET", "/healthz", "", {{"X-Request-Id", "abc-123"}}).headers["x-request-id"], "abc-123");
+  EXPECT_NE(client.Request("GET", "/healthz", "", {{"X-Request-Id", "bad id!"}}).headers["x-request-id"], "bad id!");
+}
+
+TEST_F(ServerTest, UnknownRouteAndWrongMethodAreJsonErrors) {
+  HttpClient client(server_->port());
+  auto missing = client.Request("GET", "/api/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(ErrorOf(missing)["code"], "http.not_found");
+  EXPECT_FALSE(ErrorOf(missing)["message_ar"].get<std::string>().empty());
+  auto wrong = client.Request("DELETE", "/api/v1/echo");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(ErrorOf(wrong)["code"], "http.method_not_allowed");
+}
+
+TEST_F(ServerTest, JsonBodyErrorsHaveStableCodes) {
+  HttpClient client(server_->port());
+  EXPECT_EQ(ErrorOf(client.Request("POST", "/api/v1/echo", "{not json"))["code"], "http.body_not_json");
+  EXPECT_EQ(ErrorOf(client.Request("POST", "/api/v1/echo", "[1,2]"))["code"], "http.body_not_object");
+  auto unknown = client.Request("POST", "/api/v1/echo", R"({"amount":1,"evil":2})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(ErrorOf(unknown)["code"], "http.unknown_field");
+  EXPECT_NE(ErrorOf(unknown)["message_en"].get<std::string>().find("evil"), std::string::npos);
+  EXPECT_EQ(ErrorOf(client.Request("POST", "/api/v1/echo", R"({"amount":"5"})"))["code"], "http.wrong_type");
+  EXPECT_EQ(ErrorOf(client.Request("POST", "/api/v1/echo", R"({"amount":1.5})"))["code"], "http.number_out_of_range");
+  EXPECT_EQ(ErrorOf(client.Request("POST", "/api/v1/echo", R"({"amount":99999999999999999999})"))["code"],
+            "http.number_out_of_range");
+  EXPECT_EQ(ErrorOf(client.Request("POST", "/api/v1/echo", R"({})"))["code"], "http.missing_field");
+  auto ok = client.Request("POST", "/api/v1/echo", R"({"amount":9223372036854775807})");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(json::parse(ok.body)["amount"], INT64_MAX);
+}
+
+TEST_F(ServerTest, OversizedBodyGets413AndTheServerLives) {
+  HttpClient client(server_->port());
+  std::string big = "{\"name\":\"" + std::string(70 * 1024, 'x') + "\"}";
+  auto response = client.Request("POST", "/api/v1/echo", big);
+  EXPECT_EQ(response.status, 413);
+  EXPECT_EQ(ErrorOf(response)["code"], "http.body_too_large");
+  HttpClient again(server_->port());
+  EXPECT_EQ(again.Request("GET", "/healthz").status, 200);
+}
+
+TEST_F(ServerTest, HandlerExceptionBecomesInternalError) {
+  HttpClient client(server_->port());
+  auto response = client.Request("GET", "/api/v1/boom");
+  EXPECT_EQ(response.status, 500);
+  EXPECT_EQ(ErrorOf(response)["code"], "internal");
+  EXPECT_EQ(response.body.find("boom"), std::string::npos) << "internal details must not leak";
+}
+
+TEST_F(ServerTest, SlowClientIsCutOffAndOthersAreServed) {
+  HttpClient slow(server_->port());
+  slow.Connect();
+  slow.SendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // never finishes its headers
+  HttpClient other(server_->port());
+  EXPECT_EQ(other.Request("GET", "/healthz").status, 200);
+  EXPECT_TRUE(slow.WaitClosed(2000)) << "slowloris connection must be closed after the read timeout";
+}
+
+TEST_F(ServerTest, MalformedRequestLineGets400) {
+  HttpClient client(server_->port());
+  client.Connect();
+  client.SendRaw("NOT A REQUEST\r\n\r\n");
+  auto response = client.ReadResponse();
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(ErrorOf(response)["code"], "http.bad_request");
+}
+
+TEST_F(ServerTest, StaticFilesWithTypesIndexAndNoTraversal) {
+  HttpClient client(server_->port());
+  auto index = client.Request("GET", "/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<html>shell</html>");
+  EXPECT_EQ(index.headers["content-type"], "text/html; charset=utf-8");
+  auto css = client.Request("GET", "/css/app.css");
+  EXPECT_EQ(css.headers["content-type"], "text/css; charset=utf-8");
+  EXPECT_EQ(client.Request("GET", "/history").body, "<html>shell</html>") << "client-side route gets the shell";
+  EXPECT_EQ(client.Request("GET", "/missing.js").status, 404);
+  std::string secret = "secret-" + std::to_string(::getpid());
+  EXPECT_EQ(client.Request("GET", "/../" + secret).status, 404);
+  EXPECT_EQ(client.Request("GET", "/%2e%2e/" + secret).status, 404);
+  EXPECT_EQ(client.Request("GET", "/css/..%2f..%2f" + secret).status, 404);
+  EXPECT_EQ(client.Request("GET", "/api/v1/unknown").status, 404) << "API paths never get the shell";
+}
+
+TEST_F(ServerTest, HeadHasNoBody) {
+  HttpClient client(server_->port());
+  auto response = client.Request("HEAD", "/healthz");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_TRUE(response.body.empty());
+  EXPECT_EQ(client.Request("GET", "/healthz").status, 200) << "connection still in sync after HEAD";
+}
+
+TEST_F(ServerTest, GracefulStopFinishesInFlightRequest) {
+  HttpClient client(server_->port());
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    server_->Stop();
+  });
+  auto response = client.Request("GET", "/api/v1/slow");
+  stopper.join();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.headers["connection"], "close");
+}
+
+TEST(MessagesTest, EveryHttpCodeHasBothLanguages) {
+  for (const char* code : {"http.not_found", "http.method_not_allowed", "http.body_too_large",
+                           "http.headers_too_large", "http.bad_request", "http.body_not_json",
+                           "http.body_not_object", "http.unknown_field", "http.missing_field", "http.wrong_type",
+                           "http.number_out_of_range", "http.bad_query", "http.listen_failed", "internal"}) {
+    auto message = FindMessage(code);
+    ASSERT_TRUE(message.has_value()) << code;
+    EXPECT_FALSE(message->ar.empty()) << code;
+    EXPECT_FALSE(message->en.empty()) << code;
+  }
+}
+
+}  // namespace
+}  // namespace lahza::http
