@@ -172,7 +172,8 @@ struct TransferResult {
   TransferCode code = TransferCode::kOk;
   // When the ledger decided this transfer (microseconds since the Unix epoch);
   // unique and strictly increasing across all transfers of the database, so it
-  // also orders history. 0 only for kIdInvalid.
+  // also orders history. 0 when nothing was recorded: kIdInvalid and
+  // kExistsWithDifferentFields (the id belongs to the other transfer).
   int64_t timestamp = 0;
   // True when the id had been decided before and this is that first result
   // (an identical retry). TigerBeetle calls an ok replay "exists".

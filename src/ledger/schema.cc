@@ -1,0 +1,69 @@
+// The ledger's tables. Portable dialect (see store/store.h): BIGINT and TEXT
+// only, ids chosen by Lahza.
+//
+// ledger_meta holds one row. Every ledger write transaction updates it first:
+// on PostgreSQL that row lock serialises ledger writers across processes (so a
+// batch's balance checks see every earlier batch), on SQLite BEGIN IMMEDIATE
+// already does; and its last_ts makes transfer timestamps unique and strictly
+// increasing across processes (TigerBeetle's timestamp rule).
+//
+// Failed transfers are stored too (result != 0, no effect on balances): the
+// first decision about an id is final, so a retry gets the same answer.
+#include "ledger/ledger.h"
+
+namespace lahza::ledger {
+
+namespace {
+
+const std::vector<store::Migration>& Migrations() {
+  static const std::vector<store::Migration> migrations = {
+      {1, "accounts, transfers and the writer row",
+       R"sql(
+CREATE TABLE ledger_meta (
+  id BIGINT PRIMARY KEY,
+  last_ts BIGINT NOT NULL
+);
+INSERT INTO ledger_meta (id, last_ts) VALUES (1, 0);
+CREATE TABLE ledger_accounts (
+  id BIGINT PRIMARY KEY,
+  ledger BIGINT NOT NULL,
+  code BIGINT NOT NULL,
+  owner TEXT NOT NULL,
+  flags BIGINT NOT NULL,
+  user_data TEXT NOT NULL,
+  debits_pending BIGINT NOT NULL,
+  debits_posted BIGINT NOT NULL,
+  credits_pending BIGINT NOT NULL,
+  credits_posted BIGINT NOT NULL,
+  ts BIGINT NOT NULL
+);
+CREATE TABLE ledger_transfers (
+  id TEXT PRIMARY KEY,
+  debit_account_id BIGINT NOT NULL,
+  credit_account_id BIGINT NOT NULL,
+  amount BIGINT NOT NULL,
+  flags BIGINT NOT NULL,
+  pending_id TEXT NOT NULL,
+  timeout_seconds BIGINT NOT NULL,
+  code BIGINT NOT NULL,
+  user_data TEXT NOT NULL,
+  user_data_64 BIGINT NOT NULL,
+  result BIGINT NOT NULL,
+  ts BIGINT NOT NULL,
+  hold_state BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  resolved_at BIGINT NOT NULL
+);
+CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id, ts);
+CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id, ts);
+CREATE INDEX ledger_transfers_expiry ON ledger_transfers (expires_at) WHERE hold_state = 1 AND expires_at > 0
+)sql"},
+  };
+  return migrations;
+}
+
+}  // namespace
+
+Status MigrateLedger(store::Store& store) { return store::Migrate(store, "ledger", Migrations()); }
+
+}  // namespace lahza::ledger
