@@ -1,0 +1,328 @@
+// PostgreSQL backend (libpqxx 6.4): a pool of connections, statements sent
+// with $N parameters in text format (NULL for Null), a per-connection cache
+// of server-side prepared statements, results converted to the store's two
+// types (int64 for integer types, text otherwise).
+//
+// Durability: synchronous_commit is forced on (unless the server asks for
+// more, e.g. remote_apply), so COMMIT returns after the WAL is flushed.
+// Concurrency: kWrite is READ COMMITTED, callers lock rows with FOR UPDATE;
+// kRead is REPEATABLE READ READ ONLY, one snapshot for the whole transaction,
+// which never blocks writers and never fails to serialize.
+#include <charconv>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <unordered_map>
+
+#include "store/internal.h"
+
+namespace lahza::store::internal {
+namespace {
+
+constexpr size_t kMaxIdleConnections = 32;
+constexpr size_t kMaxCachedStatements = 512;
+constexpr size_t kMaxParameters = 65535;  // the wire protocol's limit per statement
+// Rows per multi-row INSERT: past a few thousand the statement's parse time
+// grows faster than the saved round trips (measured in bench, see docs).
+constexpr size_t kMaxRowsPerInsert = 4096;
+
+// Type OIDs from pg_type.h (stable since PostgreSQL 7).
+constexpr pqxx::oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kNumeric = 1700;
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+Error FromSqlState(const std::string& state, const std::string& what) {
+  if (state.starts_with("23")) return Conflict(what);
+  if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014") return Busy(what);
+  return Failure(what.empty() ? state : what);
+}
+
+// Runs `work`, turning libpqxx exceptions into the store's errors. `broken`
+// is set when the connection itself can no longer be trusted.
+template <class F>
+auto Guard(F&& work, bool* broken) -> Result<decltype(work())> {
+  try {
+    return work();
+  } catch (const pqxx::sql_error& e) {
+    return FromSqlState(e.sqlstate(), e.what());
+  } catch (const pqxx::in_doubt_error& e) {
+    *broken = true;
+    return Failure(std::string("commit outcome unknown: ") + e.what());
+  } catch (const pqxx::broken_connection& e) {
+    *broken = true;
+    return Failure(std::string("connection lost: ") + e.what());
+  } catch (const std::exception& e) {
+    *broken = true;
+    return Failure(e.what());
+  }
+}
+
+struct Cached {
+  std::string name;
+  bool registered = false;  // executed once as a prepared statement, so it exists on the server
+};
+
+struct Connection {
+  explicit Connection(const std::string& url) : conn(url) {}
+  pqxx::connection conn;
+  std::unordered_map<std::string, Cached, StringHash, std::equal_to<>> cache;
+  std::unordered_map<std::string, int, StringHash, std::equal_to<>> seen;  // succeeded unprepared
+  int next_name = 0;
+  bool broken = false;
+};
+
+Result<Value> Convert(const pqxx::field& field, pqxx::oid type) {
+  if (field.is_null()) return Value{Null{}};
+  const char* text = field.c_str();
+  size_t size = field.size();
+  switch (type) {
+    case kBool: return Value{int64_t{text[0] == 't' ? 1 : 0}};
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid:
+    case kNumeric: {
+      int64_t number = 0;
+      auto [end, ec] = std::from_chars(text, text + size, number);
+      if (ec == std::errc{} && end == text + size) return Value{number};
+      // A numeric with a scale or out of range stays exact as text; the
+      // dialect has no such columns, so this is only stray arithmetic.
+      if (type == kNumeric) return Value{std::string(text, size)};
+      return Failure("integer column value out of range: " + std::string(text, size));
+    }
+    default: return Value{std::string(text, size)};
+  }
+}
+
+class PostgresStore;
+
+class PostgresTransaction final : public Transaction {
+ public:
+  PostgresTransaction(PostgresStore& store, std::unique_ptr<Connection> connection,
+                      std::unique_ptr<pqxx::transaction_base> tx)
+      : store_(store), connection_(std::move(connection)), tx_(std::move(tx)) {}
+  ~PostgresTransaction() override { Finish(); }
+
+  Result<Rows> Execute(std::string_view sql, std::span<const Value> params) override {
+    if (!tx_) return Failure("transaction already finished");
+    if (failed_) return Aborted();
+    auto result = Run(sql, params);
+    if (!result.ok()) return Fail(result.error());
+    Rows rows;
+    const pqxx::result& r = *result;
+    const auto columns = r.columns();
+    std::vector<pqxx::oid> types(columns);
+    for (pqxx::row::size_type c = 0; c < columns; ++c) types[c] = r.column_type(c);
+    rows.rows.reserve(r.size());
+    for (const auto& tuple : r) {
+      Row row;
+      row.reserve(columns);
+      for (pqxx::row::size_type c = 0; c < columns; ++c) {
+        auto value = Convert(tuple[c], types[c]);
+        if (!value.ok()) return Fail(value.error());
+        row.push_back(std::move(*value));
+      }
+      rows.rows.push_back(std::move(row));
+    }
+    // PQcmdTuples also counts SELECTed rows; the interface promises changed rows.
+    if (CountsChanges(sql)) rows.affected = static_cast<int64_t>(r.affected_rows());
+    return rows;
+  }
+
+  Result<int64_t> InsertMany(std::string_view table, std::span<const std::string> columns,
+                             std::span<const Row> rows, std::string_view suffix) override {
+    if (!tx_) return Failure("transaction already finished");
+    if (failed_) return Aborted();
+    if (columns.empty()) return Fail(Failure("InsertMany needs columns"));
+    for (const Row& row : rows) {
+      if (row.size() != columns.size()) return Fail(Failure("InsertMany row has the wrong number of values"));
+    }
+    // Multi-row VALUES, chunked under the protocol's parameter limit. Full
+    // chunks share one SQL text, so they hit the prepared-statement cache.
+    const size_t per_chunk = std::min(kMaxRowsPerInsert, kMaxParameters / columns.size());
+    std::string head = "INSERT INTO " + std::string(table) + " (";
+    for (size_t i = 0; i < columns.size(); ++i) head += (i ? ", " : "") + columns[i];
+    head += ") VALUES ";
+    int64_t affected = 0;
+    std::vector<Value> params;
+    for (size_t start = 0; start < rows.size(); start += per_chunk) {
+      const size_t count = std::min(per_chunk, rows.size() - start);
+      std::string sql = head;
+      sql.reserve(head.size() + count * columns.size() * 8);
+      params.clear();
+      size_t k = 0;
+      for (size_t r = 0; r < count; ++r) {
+        sql += r ? ",(" : "(";
+        for (size_t c = 0; c < columns.size(); ++c) {
+          sql += c ? ",$" : "$";
+          sql += std::to_string(++k);
+          params.push_back(rows[start + r][c]);
+        }
+        sql += ")";
+      }
+      if (!suffix.empty()) (sql += " ") += suffix;
+      auto done = Execute(sql, params);
+      if (!done.ok()) return done.error();
+      affected += done->affected;
+    }
+    return affected;
+  }
+
+  Status Commit() override {
+    if (!tx_) return Failure("transaction already finished");
+    if (failed_) return Aborted();
+    auto done = Guard([&] { tx_->commit(); return true; }, &connection_->broken);
+    Finish();
+    if (!done.ok()) return done.error();
+    return {};
+  }
+
+ private:
+  Result<pqxx::result> Run(std::string_view sql, std::span<const Value> params) {
+    std::vector<std::string> storage;
+    storage.reserve(params.size());
+    std::vector<const char*> pointers;
+    pointers.reserve(params.size());
+    for (const Value& value : params) {
+      if (const auto* number = std::get_if<int64_t>(&value)) {
+        storage.push_back(std::to_string(*number));
+        pointers.push_back(storage.back().c_str());
+      } else if (const auto* text = std::get_if<std::string>(&value)) {
+        pointers.push_back(text->c_str());
+      } else {
+        pointers.push_back(nullptr);  // libpqxx sends a null pointer as SQL NULL
+      }
+    }
+    Connection& c = *connection_;
+    auto dynamic = pqxx::prepare::make_dynamic_params(pointers);
+    // A statement is prepared on the server once it has succeeded unprepared:
+    // one-off texts (DDL, varying IN lists) never fill the server's memory,
+    // and a statement that fails to parse never leaves a half-registered name.
+    auto cached = c.cache.find(sql);
+    if (cached == c.cache.end()) {
+      auto seen = c.seen.find(sql);
+      if (seen != c.seen.end() && c.cache.size() < kMaxCachedStatements && IsCacheable(sql)) {
+        Cached entry{"lz" + std::to_string(c.next_name++), false};
+        c.conn.prepare(entry.name, std::string(sql));
+        cached = c.cache.emplace(std::string(sql), std::move(entry)).first;
+        c.seen.erase(seen);
+      }
+    }
+    if (cached != c.cache.end()) {
+      Cached& entry = cached->second;
+      auto result = Guard([&] { return tx_->exec_prepared(entry.name, dynamic); }, &c.broken);
+      // The first run registers the statement; if it failed we cannot tell
+      // what the server holds, so this connection is not reused.
+      if (!result.ok() && !entry.registered) c.broken = true;
+      if (result.ok()) entry.registered = true;
+      return result;
+    }
+    auto result = Guard([&] { return tx_->exec_params(std::string(sql), dynamic); }, &c.broken);
+    if (result.ok() && c.seen.size() < kMaxCachedStatements * 4) c.seen.emplace(std::string(sql), 1);
+    return result;
+  }
+
+  static bool IsCacheable(std::string_view sql) {
+    std::string keyword = LeadingKeyword(sql);
+    return keyword == "SELECT" || keyword == "INSERT" || keyword == "UPDATE" || keyword == "DELETE" ||
+           keyword == "WITH";
+  }
+
+  Error Fail(Error error) {
+    failed_ = true;
+    return error;
+  }
+  void Finish();
+
+  PostgresStore& store_;
+  std::unique_ptr<Connection> connection_;
+  std::unique_ptr<pqxx::transaction_base> tx_;
+  bool failed_ = false;
+};
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(std::string url) : url_(std::move(url)) {}
+
+  Backend backend() const override { return Backend::kPostgres; }
+
+  Result<std::unique_ptr<Connection>> Connect() {
+    try {
+      auto connection = std::make_unique<Connection>(url_);
+      pqxx::nontransaction setup(connection->conn);
+      setup.exec0("SET client_encoding = 'UTF8'");
+      // Lock waits end as store.busy rather than hanging a request forever.
+      setup.exec0("SET lock_timeout = '30s'");
+      std::string commit_mode = setup.exec1("SHOW synchronous_commit")[0].c_str();
+      if (commit_mode == "off" || commit_mode == "local") setup.exec0("SET synchronous_commit = on");
+      setup.commit();
+      return connection;
+    } catch (const std::exception& e) {
+      return Error("store.open_failed", e.what());
+    }
+  }
+
+  Result<std::unique_ptr<Transaction>> Begin(Mode mode) override {
+    auto connection = Take();
+    if (!connection.ok()) return connection.error();
+    Connection& c = **connection;
+    auto tx = Guard(
+        [&]() -> std::unique_ptr<pqxx::transaction_base> {
+          if (mode == Mode::kWrite) return std::make_unique<pqxx::work>(c.conn);
+          return std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(c.conn);
+        },
+        &c.broken);
+    if (!tx.ok()) {
+      Give(std::move(*connection));
+      return tx.error();
+    }
+    return std::unique_ptr<Transaction>(new PostgresTransaction(*this, std::move(*connection), std::move(*tx)));
+  }
+
+  void Give(std::unique_ptr<Connection> connection) {
+    if (connection->broken || !connection->conn.is_open()) return;
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(connection));
+  }
+
+ private:
+  Result<std::unique_ptr<Connection>> Take() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto connection = std::move(idle_.back());
+        idle_.pop_back();
+        return connection;
+      }
+    }
+    return Connect();
+  }
+
+  std::string url_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+};
+
+void PostgresTransaction::Finish() {
+  if (!tx_) return;
+  try {
+    tx_.reset();  // aborts when not committed
+  } catch (...) {
+    connection_->broken = true;
+  }
+  store_.Give(std::move(connection_));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url) {
+  auto store = std::make_unique<PostgresStore>(url);
+  auto first = store->Connect();
+  if (!first.ok()) return first.error();
+  store->Give(std::move(*first));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace lahza::store::internal

@@ -1,0 +1,384 @@
+// SQLite backend: one database file in WAL mode, a pool of connections (one
+// per concurrent transaction), a prepared-statement cache per connection.
+//
+// Durability: synchronous=FULL makes every COMMIT fsync the WAL before it
+// returns, so an acknowledged write survives power loss.
+// Concurrency: WAL lets readers run beside the single writer. Writers of this
+// process queue on an in-process gate before BEGIN IMMEDIATE, so they hand the
+// write lock over without SQLite's sleep-and-poll busy handler; the busy
+// handler (busy_timeout) only arbitrates between processes.
+#include <sqlite3.h>
+
+#include <charconv>
+#include <cstring>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+
+#include "store/internal.h"
+
+namespace lahza::store::internal {
+namespace {
+
+constexpr int kBusyTimeoutMs = 30000;
+constexpr size_t kMaxCachedStatements = 512;  // beyond this the cache is flushed (varying IN-list texts)
+constexpr size_t kMaxIdleConnections = 16;
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// A prepared statement and, for $k, the SQLite parameter index it got (names
+// are numbered by first appearance, so "$2 ... $1" gives $2 index 1).
+struct Prepared {
+  sqlite3_stmt* stmt = nullptr;
+  std::vector<int> index_of;  // index_of[k-1] = sqlite index of "$k"
+  bool read_only = true;
+  bool counts_changes = false;  // see CountsChanges()
+};
+
+Error ErrorFrom(sqlite3* db, int rc, std::string_view context) {
+  std::string detail = std::string(context) + ": " + sqlite3_errmsg(db);
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return Conflict(std::move(detail));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Busy(std::move(detail));
+    default: return Failure(std::move(detail));
+  }
+}
+
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    for (auto& [sql, prepared] : cache_) sqlite3_finalize(prepared.stmt);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  Result<Prepared*> Prepare(std::string_view sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return &it->second;
+    if (cache_.size() >= kMaxCachedStatements) {
+      for (auto& [text, prepared] : cache_) sqlite3_finalize(prepared.stmt);
+      cache_.clear();
+    }
+    std::string_view effective = StripTrailingForUpdate(sql);
+    Prepared prepared;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_, effective.data(), static_cast<int>(effective.size()), SQLITE_PREPARE_PERSISTENT,
+                                &prepared.stmt, &tail);
+    if (rc != SQLITE_OK) return ErrorFrom(db_, rc, "prepare");
+    if (prepared.stmt == nullptr) return Failure("empty statement");
+    for (const char* p = tail; p < effective.data() + effective.size(); ++p) {
+      if (!std::isspace(static_cast<unsigned char>(*p)) && *p != ';') {
+        sqlite3_finalize(prepared.stmt);
+        return Failure("one statement per Execute (the other backend rejects several too)");
+      }
+    }
+    int count = sqlite3_bind_parameter_count(prepared.stmt);
+    prepared.index_of.assign(count, 0);
+    for (int index = 1; index <= count; ++index) {
+      const char* name = sqlite3_bind_parameter_name(prepared.stmt, index);
+      int k = 0;
+      if (name == nullptr || name[0] != '$' ||
+          std::from_chars(name + 1, name + std::strlen(name), k).ec != std::errc{} || k < 1 || k > count ||
+          std::to_string(k) != name + 1) {
+        sqlite3_finalize(prepared.stmt);
+        return Failure("placeholders must be $1..$N without gaps, got " + std::string(name ? name : "?"));
+      }
+      prepared.index_of[k - 1] = index;
+    }
+    prepared.read_only = sqlite3_stmt_readonly(prepared.stmt) != 0;
+    prepared.counts_changes = CountsChanges(sql);
+    auto [it, inserted] = cache_.emplace(std::string(sql), prepared);
+    return &it->second;
+  }
+
+  // Runs a prepared statement with `params`; rows are appended to `out`.
+  Status Run(Prepared& prepared, std::span<const Value> params, Rows* out) {
+    sqlite3_stmt* stmt = prepared.stmt;
+    if (params.size() != prepared.index_of.size()) {
+      return Failure("statement expects " + std::to_string(prepared.index_of.size()) + " parameters, got " +
+                     std::to_string(params.size()));
+    }
+    Status status = Bind(prepared, params);
+    while (status.ok()) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) {
+        if (prepared.counts_changes && out) out->affected += sqlite3_changes64(db_);
+        break;
+      }
+      if (rc != SQLITE_ROW) {
+        status = ErrorFrom(db_, rc, "step");
+        break;
+      }
+      if (out) out->rows.push_back(ReadRow(stmt));
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return status;
+  }
+
+  Status Exec(const char* sql) {
+    char* message = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+    if (rc == SQLITE_OK) return {};
+    std::string detail = std::string(sql) + ": " + (message ? message : sqlite3_errstr(rc));
+    sqlite3_free(message);
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Busy(detail);
+    return Failure(detail);
+  }
+
+ private:
+  Status Bind(const Prepared& prepared, std::span<const Value> params) {
+    for (size_t k = 0; k < params.size(); ++k) {
+      int index = prepared.index_of[k];
+      int rc = SQLITE_OK;
+      if (const auto* number = std::get_if<int64_t>(&params[k])) {
+        rc = sqlite3_bind_int64(prepared.stmt, index, *number);
+      } else if (const auto* text = std::get_if<std::string>(&params[k])) {
+        // SQLITE_STATIC: the caller's strings outlive the step loop.
+        rc = sqlite3_bind_text64(prepared.stmt, index, text->data(), text->size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else {
+        rc = sqlite3_bind_null(prepared.stmt, index);
+      }
+      if (rc != SQLITE_OK) return ErrorFrom(db_, rc, "bind");
+    }
+    return {};
+  }
+
+  static Row ReadRow(sqlite3_stmt* stmt) {
+    int columns = sqlite3_column_count(stmt);
+    Row row;
+    row.reserve(columns);
+    for (int c = 0; c < columns; ++c) {
+      switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER: row.emplace_back(int64_t{sqlite3_column_int64(stmt, c)}); break;
+        case SQLITE_NULL: row.emplace_back(Null{}); break;
+        default: {
+          // TEXT, and REAL/BLOB rendered as text: the dialect has no floats,
+          // so this only shows up for stray expressions like AVG().
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          row.emplace_back(std::string(text ? text : "", sqlite3_column_bytes(stmt, c)));
+        }
+      }
+    }
+    return row;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, Prepared, StringHash, std::equal_to<>> cache_;
+};
+
+// Serialises this process's writers. A mutex cannot be used: a Transaction may
+// be finished on another thread than the one that began it.
+class WriterGate {
+ public:
+  bool Acquire(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!released_.wait_for(lock, timeout, [&] { return !held_; })) return false;
+    held_ = true;
+    return true;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    released_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+};
+
+class SqliteStore;
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteStore& store, std::unique_ptr<Connection> connection, Mode mode)
+      : store_(store), connection_(std::move(connection)), mode_(mode) {}
+  ~SqliteTransaction() override;
+
+  Result<Rows> Execute(std::string_view sql, std::span<const Value> params) override {
+    if (finished_) return Failure("transaction already finished");
+    if (failed_) return Aborted();
+    auto prepared = connection_->Prepare(sql);
+    if (!prepared.ok()) return Fail(prepared.error());
+    if (mode_ == Mode::kRead && !(*prepared)->read_only) {
+      return Fail(Failure("write statement in a read transaction"));
+    }
+    Rows rows;
+    Status status = connection_->Run(**prepared, params, &rows);
+    if (!status.ok()) return Fail(status.error());
+    return rows;
+  }
+
+  Result<int64_t> InsertMany(std::string_view table, std::span<const std::string> columns,
+                             std::span<const Row> rows, std::string_view suffix) override {
+    if (finished_) return Failure("transaction already finished");
+    if (failed_) return Aborted();
+    if (columns.empty()) return Fail(Failure("InsertMany needs columns"));
+    if (rows.empty()) return int64_t{0};
+    // One cached INSERT stepped per row: in SQLite a statement is a local
+    // function call, so a multi-row VALUES would only add parsing.
+    std::string sql = "INSERT INTO " + std::string(table) + " (";
+    std::string values;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? ", " : "") + columns[i];
+      values += (i ? ", $" : "$") + std::to_string(i + 1);
+    }
+    sql += ") VALUES (" + values + ")";
+    if (!suffix.empty()) sql += " " + std::string(suffix);
+    if (mode_ == Mode::kRead) return Fail(Failure("InsertMany in a read transaction"));
+    auto prepared = connection_->Prepare(sql);
+    if (!prepared.ok()) return Fail(prepared.error());
+    Rows counter;
+    for (const Row& row : rows) {
+      if (row.size() != columns.size()) return Fail(Failure("InsertMany row has the wrong number of values"));
+      Status status = connection_->Run(**prepared, row, &counter);
+      if (!status.ok()) return Fail(status.error());
+    }
+    return counter.affected;
+  }
+
+  Status Commit() override {
+    if (finished_) return Failure("transaction already finished");
+    if (failed_) return Aborted();
+    Status status = connection_->Exec("COMMIT");
+    if (!status.ok()) {
+      // A failed COMMIT may leave the transaction open; ~ rolls it back.
+      failed_ = true;
+      return status;
+    }
+    Finish();
+    return {};
+  }
+
+ private:
+  Error Fail(Error error) {
+    failed_ = true;
+    return error;
+  }
+  void Finish();
+
+  SqliteStore& store_;
+  std::unique_ptr<Connection> connection_;
+  Mode mode_;
+  bool failed_ = false;
+  bool finished_ = false;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+
+  Backend backend() const override { return Backend::kSqlite; }
+
+  Result<std::unique_ptr<Connection>> Connect() {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    auto connection = std::make_unique<Connection>(db);  // closes db on every path
+    if (rc != SQLITE_OK) {
+      return Error("store.open_failed", path_ + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    // journal_mode=WAL is persistent in the file; asking each time is a no-op
+    // once set and makes a fresh file WAL before anyone writes to it.
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+                               "PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY"}) {
+      Status status = connection->Exec(pragma);
+      if (!status.ok()) return Error("store.open_failed", path_ + ": " + status.error().detail);
+    }
+    auto mode = connection->Prepare("PRAGMA journal_mode");
+    Rows rows;
+    if (!mode.ok() || !connection->Run(**mode, {}, &rows).ok() || rows.rows.empty() ||
+        AsText(rows.rows[0][0]) != "wal") {
+      return Error("store.open_failed", path_ + ": could not switch to WAL mode");
+    }
+    return connection;
+  }
+
+  Result<std::unique_ptr<Transaction>> Begin(Mode mode) override {
+    if (mode == Mode::kWrite && !gate_.Acquire(std::chrono::milliseconds(kBusyTimeoutMs))) {
+      return Busy("timed out waiting for the write lock");
+    }
+    auto connection = Take();
+    if (!connection.ok()) {
+      if (mode == Mode::kWrite) gate_.Release();
+      return connection.error();
+    }
+    Status begun = (*connection)->Exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+    if (!begun.ok()) {
+      Give(std::move(*connection));
+      if (mode == Mode::kWrite) gate_.Release();
+      return begun.error();
+    }
+    return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(*connection), mode));
+  }
+
+  void Give(std::unique_ptr<Connection> connection) {
+    if (!sqlite3_get_autocommit(connection->db())) return;  // still inside a transaction: drop it
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(connection));
+  }
+
+  void ReleaseWriter() { gate_.Release(); }
+
+ private:
+  Result<std::unique_ptr<Connection>> Take() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto connection = std::move(idle_.back());
+        idle_.pop_back();
+        return connection;
+      }
+    }
+    return Connect();
+  }
+
+  std::string path_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  WriterGate gate_;
+};
+
+SqliteTransaction::~SqliteTransaction() {
+  if (!finished_) {
+    (void)connection_->Exec("ROLLBACK");
+    Finish();
+  }
+}
+
+void SqliteTransaction::Finish() {
+  finished_ = true;
+  store_.Give(std::move(connection_));
+  if (mode_ == Mode::kWrite) store_.ReleaseWriter();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, error);
+  if (error) return Error("store.open_failed", path + ": " + error.message());
+  auto store = std::make_unique<SqliteStore>(path);
+  auto first = store->Connect();
+  if (!first.ok()) return first.error();
+  store->Give(std::move(*first));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace lahza::store::internal

@@ -1,0 +1,435 @@
+// The store conformance suite: every case runs on SQLite (a temp file) and on
+// PostgreSQL (LAHZA_TEST_PG_URL), with the same expectations.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <thread>
+
+#include "core/messages.h"
+#include "store/internal.h"
+#include "store/store.h"
+#include "store/test_stores.h"
+
+namespace lahza::store {
+namespace {
+
+std::string Describe(const Error& error) { return error.code + " " + error.detail; }
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
+    store_ = FreshStore(GetParam());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  Rows Run(std::string_view sql, std::vector<Value> params = {}) { return Run(*store_, sql, std::move(params)); }
+  static Rows Run(Store& store, std::string_view sql, std::vector<Value> params = {}) {
+    auto rows = store.Execute(sql, params);
+    EXPECT_TRUE(rows.ok()) << sql << ": " << (rows.ok() ? "" : Describe(rows.error()));
+    return rows.ok() ? *rows : Rows{};
+  }
+  std::string ErrorCode(std::string_view sql, std::vector<Value> params = {}) {
+    auto rows = store_->Execute(sql, params);
+    return rows.ok() ? "ok" : rows.error().code;
+  }
+  int64_t Count(std::string_view table) {
+    Rows rows = Run("SELECT COUNT(*) FROM " + std::string(table));
+    return rows.rows.empty() ? -1 : AsInt(rows.rows[0][0]);
+  }
+
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreTest, BackendMatchesParameter) {
+  EXPECT_EQ(store_->backend(), GetParam() == "sqlite" ? Backend::kSqlite : Backend::kPostgres);
+}
+
+TEST_P(StoreTest, TypesRoundTrip) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY, n BIGINT, s TEXT)");
+  const int64_t min = std::numeric_limits<int64_t>::min(), max = std::numeric_limits<int64_t>::max();
+  const std::string arabic = "لحظة — تحويل ١٢٥٠٫٥٠ جنيه إلى أحمد@instapay";
+  Run("INSERT INTO t (id, n, s) VALUES ($1, $2, $3)", {int64_t{1}, min, arabic});
+  Run("INSERT INTO t (id, n, s) VALUES ($1, $2, $3)", {int64_t{2}, max, Null{}});
+  Run("INSERT INTO t (id, n, s) VALUES ($1, $2, $3)", {int64_t{3}, Null{}, std::string()});
+  Run("INSERT INTO t (id, n, s) VALUES ($1, $2, $3)", {int64_t{4}, int64_t{0}, std::string("it's; \"quoted\" -- no comment")});
+  Rows rows = Run("SELECT id, n, s FROM t ORDER BY id");
+  ASSERT_EQ(rows.rows.size(), 4u);
+  EXPECT_EQ(AsInt(rows.rows[0][0]), 1);
+  EXPECT_EQ(AsInt(rows.rows[0][1]), min);
+  EXPECT_EQ(AsText(rows.rows[0][2]), arabic);
+  EXPECT_EQ(AsInt(rows.rows[1][1]), max);
+  EXPECT_TRUE(IsNull(rows.rows[1][2]));
+  EXPECT_TRUE(IsNull(rows.rows[2][1]));
+  EXPECT_EQ(AsText(rows.rows[2][2]), "");  // empty text is not NULL
+  EXPECT_EQ(AsText(rows.rows[3][2]), "it's; \"quoted\" -- no comment");
+  // Looking up by the Arabic text finds it byte for byte.
+  Rows found = Run("SELECT id FROM t WHERE s = $1", {arabic});
+  ASSERT_EQ(found.rows.size(), 1u);
+  EXPECT_EQ(AsInt(found.rows[0][0]), 1);
+}
+
+TEST_P(StoreTest, AggregatesAndComparisonsComeBackAsIntegers) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)");
+  Run("INSERT INTO t (id, n) VALUES (1, 4000000000000000000), (2, 5000000000000000000), (3, -1)");
+  // SUM(bigint) is NUMERIC on PostgreSQL; the store returns it as int64 when it fits.
+  Rows rows = Run("SELECT COUNT(*), SUM(n) - 9000000000000000000, MIN(n), 1 < 2, COUNT(*) > 5 FROM t");
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(AsInt(rows.rows[0][0]), 3);
+  EXPECT_EQ(AsInt(rows.rows[0][1]), -1);
+  EXPECT_EQ(AsInt(rows.rows[0][2]), -1);
+  EXPECT_EQ(AsInt(rows.rows[0][3]), 1);
+  EXPECT_EQ(AsInt(rows.rows[0][4]), 0);
+  Rows empty = Run("SELECT SUM(n) FROM t WHERE id > 100");
+  EXPECT_TRUE(IsNull(empty.rows.at(0).at(0)));
+}
+
+TEST_P(StoreTest, PlaceholdersOutOfOrderAndRepeated) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY, a BIGINT, b TEXT, c BIGINT)");
+  Run("INSERT INTO t (id, a, b, c) VALUES ($3, $1, $2, $1)", {int64_t{7}, std::string("seven"), int64_t{70}});
+  Rows rows = Run("SELECT id, a, b, c FROM t WHERE a = $2 AND c = $2 AND b = $1", {std::string("seven"), int64_t{7}});
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(AsInt(rows.rows[0][0]), 70);
+  EXPECT_EQ(AsInt(rows.rows[0][1]), 7);
+  EXPECT_EQ(AsText(rows.rows[0][2]), "seven");
+  EXPECT_EQ(AsInt(rows.rows[0][3]), 7);
+  // $10 is not $1 followed by '0'.
+  std::vector<Value> ten = {int64_t{100}, int64_t{200}, int64_t{300}, int64_t{400}, int64_t{500},
+                            int64_t{600}, int64_t{700}, int64_t{800}, int64_t{900}, int64_t{1000}};
+  Rows tenth = Run("SELECT CAST($10 AS BIGINT) + CAST($1 AS BIGINT) + 0 * (CAST($2 AS BIGINT) + CAST($3 AS BIGINT) + "
+      "CAST($4 AS BIGINT) + CAST($5 AS BIGINT) + CAST($6 AS BIGINT) + CAST($7 AS BIGINT) + CAST($8 AS BIGINT) + "
+      "CAST($9 AS BIGINT))", ten);
+  EXPECT_EQ(AsInt(tenth.rows.at(0).at(0)), 1100);
+}
+
+TEST_P(StoreTest, WrongParameterCountIsAnError) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+  EXPECT_EQ(ErrorCode("INSERT INTO t (id) VALUES ($1)", {}), "store.error");
+  EXPECT_EQ(ErrorCode("INSERT INTO t (id) VALUES ($1)", {int64_t{1}, int64_t{2}}), "store.error");
+  EXPECT_EQ(Count("t"), 0);
+}
+
+TEST_P(StoreTest, ErrorCodes) {
+  Run("CREATE TABLE parent (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
+  Run("CREATE TABLE child (id BIGINT PRIMARY KEY, parent_id BIGINT NOT NULL REFERENCES parent (id))");
+  Run("INSERT INTO parent (id, name) VALUES (1, 'a')");
+  EXPECT_EQ(ErrorCode("INSERT INTO parent (id, name) VALUES (1, 'b')"), "store.conflict");    // primary key
+  EXPECT_EQ(ErrorCode("INSERT INTO parent (id, name) VALUES (2, 'a')"), "store.conflict");    // unique
+  EXPECT_EQ(ErrorCode("INSERT INTO parent (id, name) VALUES (3, NULL)"), "store.conflict");   // not null
+  EXPECT_EQ(ErrorCode("INSERT INTO child (id, parent_id) VALUES (1, 99)"), "store.conflict");  // foreign key
+  EXPECT_EQ(ErrorCode("SELEKT 1"), "store.error");
+  EXPECT_EQ(ErrorCode("SELECT * FROM no_such_table"), "store.error");
+  EXPECT_EQ(ErrorCode("SELECT 1; SELECT 2"), "store.error");  // one statement per Execute
+  EXPECT_EQ(Count("parent"), 1);
+  EXPECT_EQ(Count("child"), 0);
+  for (const char* code : {"store.conflict", "store.busy", "store.error", "store.bad_url", "store.open_failed"}) {
+    auto message = FindMessage(code);
+    ASSERT_TRUE(message.has_value()) << code;
+    EXPECT_FALSE(message->ar.empty());
+    EXPECT_FALSE(message->en.empty());
+  }
+}
+
+TEST_P(StoreTest, AnErrorAbortsTheTransaction) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->Execute("INSERT INTO t (id) VALUES (1)").ok());
+  auto duplicate = (*tx)->Execute("INSERT INTO t (id) VALUES (1)");
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.error().code, "store.conflict");
+  EXPECT_EQ((*tx)->Execute("INSERT INTO t (id) VALUES (2)").error().code, "store.error");
+  EXPECT_FALSE((*tx)->Commit().ok());
+  tx->reset();
+  EXPECT_EQ(Count("t"), 0);
+  // The pooled connection is usable again afterwards.
+  Run("INSERT INTO t (id) VALUES (3)");
+  EXPECT_EQ(Count("t"), 1);
+}
+
+TEST_P(StoreTest, AffectedCountsChangedRowsOnly) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)");
+  EXPECT_EQ(Run("INSERT INTO t (id, n) VALUES (1, 0), (2, 0), (3, 5)").affected, 3);
+  EXPECT_EQ(Run("UPDATE t SET n = n + 1 WHERE n = 0").affected, 2);
+  EXPECT_EQ(Run("SELECT id FROM t").affected, 0);
+  EXPECT_EQ(Run("DELETE FROM t WHERE id = $1", {int64_t{3}}).affected, 1);
+  EXPECT_EQ(Run("INSERT INTO t (id, n) VALUES (1, 9) ON CONFLICT (id) DO NOTHING").affected, 0);
+  Rows returned = Run("UPDATE t SET n = n + 10 WHERE id = $1 RETURNING n", {int64_t{1}});
+  EXPECT_EQ(returned.affected, 1);
+  EXPECT_EQ(AsInt(returned.rows.at(0).at(0)), 11);
+}
+
+TEST_P(StoreTest, RollbackOnDestruction) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+  {
+    auto tx = store_->Begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Execute("INSERT INTO t (id) VALUES (1)").ok());
+    EXPECT_EQ(AsInt((*tx)->Execute("SELECT COUNT(*) FROM t")->rows[0][0]), 1);  // visible inside
+  }
+  EXPECT_EQ(Count("t"), 0);
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->Execute("INSERT INTO t (id) VALUES (2)").ok());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_FALSE((*tx)->Commit().ok());  // twice is a programming error, reported
+  EXPECT_EQ(Count("t"), 1);
+}
+
+TEST_P(StoreTest, CommitIsDurableAcrossReopen) {
+  std::string url = FreshUrl(GetParam());
+  ASSERT_FALSE(url.empty());
+  {
+    auto first = Open(url);
+    ASSERT_TRUE(first.ok()) << Describe(first.error());
+    Run(**first, "CREATE TABLE t (id BIGINT PRIMARY KEY, s TEXT)");
+    auto tx = (*first)->Begin();
+    ASSERT_TRUE(tx.ok());
+    const Value params[] = {int64_t{42}, std::string("مؤكد")};
+    ASSERT_TRUE((*tx)->Execute("INSERT INTO t (id, s) VALUES ($1, $2)", params).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+    auto lost = (*first)->Begin();  // begun, never committed
+    ASSERT_TRUE((*lost)->Execute("INSERT INTO t (id, s) VALUES (43, 'x')").ok());
+  }
+  auto second = Open(url);
+  ASSERT_TRUE(second.ok()) << Describe(second.error());
+  Rows rows = Run(**second, "SELECT id, s FROM t");
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(AsInt(rows.rows[0][0]), 42);
+  EXPECT_EQ(AsText(rows.rows[0][1]), "مؤكد");
+}
+
+TEST_P(StoreTest, ReadTransactionSeesOneSnapshotAndCannotWrite) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+  Run("INSERT INTO t (id) VALUES (1)");
+  auto reader = store_->Begin(Mode::kRead);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(AsInt((*reader)->Execute("SELECT COUNT(*) FROM t")->rows[0][0]), 1);
+  // A writer commits while the reader is open: it is not blocked by it...
+  std::thread writer([&] { Run("INSERT INTO t (id) VALUES (2)"); });
+  writer.join();
+  // ...and the reader keeps its snapshot.
+  EXPECT_EQ(AsInt((*reader)->Execute("SELECT COUNT(*) FROM t")->rows[0][0]), 1);
+  EXPECT_EQ((*reader)->Execute("INSERT INTO t (id) VALUES (3)").error().code, "store.error");
+  reader->reset();
+  EXPECT_EQ(Count("t"), 2);
+}
+
+TEST_P(StoreTest, ForUpdateIsAcceptedWithInLists) {
+  Run("CREATE TABLE account (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)");
+  Run("INSERT INTO account (id, balance) VALUES (1, 100), (2, 200), (3, 300)");
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.ok());
+  const Value ids[] = {int64_t{3}, int64_t{1}};
+  auto rows = (*tx)->Execute("SELECT id, balance FROM account WHERE id IN ($1, $2) ORDER BY id FOR UPDATE", ids);
+  ASSERT_TRUE(rows.ok()) << Describe(rows.error());
+  ASSERT_EQ(rows->rows.size(), 2u);
+  EXPECT_EQ(AsInt(rows->rows[1][1]), 300);
+  auto lower = (*tx)->Execute("select id from account where id = $1 for update ;", std::span(ids, 1));
+  ASSERT_TRUE(lower.ok()) << Describe(lower.error());
+  EXPECT_EQ(lower->rows.size(), 1u);
+  ASSERT_TRUE((*tx)->Commit().ok());
+}
+
+// Lost-update test: each increment reads under FOR UPDATE and writes the value
+// computed in C++, so without a working lock two threads would write the same value.
+TEST_P(StoreTest, ConcurrentWritersDoNotLoseUpdates) {
+  Run("CREATE TABLE counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)");
+  Run("INSERT INTO counter (id, n) VALUES (1, 0)");
+  constexpr int kThreads = 6, kIncrements = 40;
+  std::atomic<int> failures{0}, retries{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements; ++i) {
+        for (int attempt = 0;; ++attempt) {
+          auto tx = store_->Begin();
+          if (!tx.ok()) {
+            if (tx.error().code == "store.busy" && attempt < 100) { ++retries; continue; }
+            ++failures;
+            break;
+          }
+          const Value id[] = {int64_t{1}};
+          auto read = (*tx)->Execute("SELECT n FROM counter WHERE id = $1 FOR UPDATE", id);
+          if (!read.ok()) {
+            if (read.error().code == "store.busy" && attempt < 100) { ++retries; continue; }
+            ++failures;
+            break;
+          }
+          std::this_thread::yield();  // widen the race window
+          const Value next[] = {AsInt(read->rows.at(0).at(0)) + 1, int64_t{1}};
+          if (!(*tx)->Execute("UPDATE counter SET n = $1 WHERE id = $2", next).ok() || !(*tx)->Commit().ok()) {
+            ++failures;
+          }
+          break;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  Rows rows = Run("SELECT n FROM counter WHERE id = 1");
+  EXPECT_EQ(AsInt(rows.rows.at(0).at(0)), kThreads * kIncrements) << "retries: " << retries.load();
+}
+
+TEST_P(StoreTest, InsertManyWithOnConflictDoNothing) {
+  Run("CREATE TABLE entry (id BIGINT PRIMARY KEY, account BIGINT NOT NULL, memo TEXT)");
+  const std::string columns[] = {"id", "account", "memo"};
+  // 30,000 rows x 3 columns = 90,000 parameters: more than PostgreSQL allows
+  // in one statement, so the backend must split it.
+  std::vector<Row> rows;
+  for (int64_t i = 0; i < 30000; ++i) {
+    rows.push_back({i, i % 7, i % 3 == 0 ? Value{Null{}} : Value{"قيد " + std::to_string(i)}});
+  }
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.ok());
+  auto inserted = (*tx)->InsertMany("entry", columns, rows);
+  ASSERT_TRUE(inserted.ok()) << Describe(inserted.error());
+  EXPECT_EQ(*inserted, 30000);
+  // Half overlapping: only the new half counts.
+  std::vector<Row> again;
+  for (int64_t i = 15000; i < 45000; ++i) again.push_back({i, int64_t{99}, std::string("new")});
+  auto second = (*tx)->InsertMany("entry", columns, again, "ON CONFLICT (id) DO NOTHING");
+  ASSERT_TRUE(second.ok()) << Describe(second.error());
+  EXPECT_EQ(*second, 15000);
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_EQ(Count("entry"), 45000);
+  Rows check = Run("SELECT account, memo FROM entry WHERE id IN ($1, $2, $3) ORDER BY id",
+                   {int64_t{3}, int64_t{4}, int64_t{44999}});
+  ASSERT_EQ(check.rows.size(), 3u);
+  EXPECT_TRUE(IsNull(check.rows[0][1]));
+  EXPECT_EQ(AsText(check.rows[1][1]), "قيد 4");
+  EXPECT_EQ(AsInt(check.rows[2][0]), 99);
+
+  // Without the suffix a duplicate is a conflict and nothing of the batch stays.
+  auto tx2 = store_->Begin();
+  std::vector<Row> duplicate = {{int64_t{100000}, int64_t{1}, Null{}}, {int64_t{1}, int64_t{1}, Null{}}};
+  auto failed = (*tx2)->InsertMany("entry", columns, duplicate);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "store.conflict");
+  tx2->reset();
+  EXPECT_EQ(Count("entry"), 45000);
+  // A row of the wrong width is refused.
+  auto tx3 = store_->Begin();
+  std::vector<Row> narrow = {{int64_t{200000}}};
+  EXPECT_EQ((*tx3)->InsertMany("entry", columns, narrow).error().code, "store.error");
+}
+
+const Migration kMigrations[] = {
+    {1, "accounts", "CREATE TABLE account (id BIGINT PRIMARY KEY, name TEXT NOT NULL); "
+                    "INSERT INTO account (id, name) VALUES (1, 'البنك الأهلي; فرع')"},
+    {2, "audit", "CREATE TABLE audit (id BIGINT PRIMARY KEY) -- a comment; with a semicolon\n;"},
+};
+
+TEST_P(StoreTest, MigrationsAreAppliedOnceAndAreIdempotent) {
+  ASSERT_TRUE(Migrate(*store_, "ledger", std::span(kMigrations, 1)).ok());
+  ASSERT_TRUE(Migrate(*store_, "ledger", std::span(kMigrations, 1)).ok());
+  Status both = Migrate(*store_, "ledger", kMigrations);
+  ASSERT_TRUE(both.ok()) << Describe(both.error());
+  ASSERT_TRUE(Migrate(*store_, "ledger", kMigrations).ok());
+  EXPECT_EQ(Count("account"), 1);
+  EXPECT_EQ(AsText(Run("SELECT name FROM account").rows.at(0).at(0)), "البنك الأهلي; فرع");
+  Rows schema = Run("SELECT module, version, name, applied_at FROM lahza_schema ORDER BY version");
+  ASSERT_EQ(schema.rows.size(), 2u);
+  EXPECT_EQ(AsInt(schema.rows[1][1]), 2);
+  EXPECT_EQ(AsText(schema.rows[1][2]), "audit");
+  EXPECT_EQ(AsText(schema.rows[1][3]).size(), 20u);  // 2026-01-01T00:00:00Z
+  // Another module has its own versions.
+  const Migration app[] = {{1, "customers", "CREATE TABLE customer (id BIGINT PRIMARY KEY)"}};
+  ASSERT_TRUE(Migrate(*store_, "app", app).ok());
+  EXPECT_EQ(Count("lahza_schema"), 3);
+}
+
+TEST_P(StoreTest, FailedMigrationLeavesNothingBehind) {
+  const Migration bad[] = {
+      {1, "ok", "CREATE TABLE first (id BIGINT PRIMARY KEY)"},
+      {2, "broken", "CREATE TABLE second (id BIGINT PRIMARY KEY); CREATE TABLE broken (id BIGINT NOT A TYPE)"},
+  };
+  Status status = Migrate(*store_, "m", bad);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, "store.error");
+  EXPECT_NE(status.error().detail.find("broken"), std::string::npos);
+  EXPECT_EQ(Count("first"), 0);
+  EXPECT_EQ(ErrorCode("SELECT COUNT(*) FROM second"), "store.error");  // rolled back with its migration
+  EXPECT_EQ(AsInt(Run("SELECT MAX(version) FROM lahza_schema WHERE module = 'm'").rows.at(0).at(0)), 1);
+  const Migration out_of_order[] = {{2, "b", "SELECT 1"}, {1, "a", "SELECT 1"}};
+  EXPECT_FALSE(Migrate(*store_, "n", out_of_order).ok());
+}
+
+TEST_P(StoreTest, ConcurrentMigrationsApplyEachOnce) {
+  std::string url = FreshUrl(GetParam());
+  ASSERT_FALSE(url.empty());
+  // A non-idempotent migration: applied twice it would fail (table exists) or
+  // insert a second row.
+  const Migration migrations[] = {
+      {1, "create", "CREATE TABLE once (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)"},
+      {2, "seed", "INSERT INTO once (id, n) VALUES (1, 0)"},
+      {3, "bump", "UPDATE once SET n = n + 1"},
+  };
+  constexpr int kStores = 4;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < kStores; ++i) {
+    auto opened = Open(url);
+    ASSERT_TRUE(opened.ok()) << Describe(opened.error());
+    stores.push_back(std::move(*opened));
+  }
+  std::vector<Status> results(kStores);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStores; ++i) {
+    threads.emplace_back([&, i] { results[i] = Migrate(*stores[i], "race", migrations); });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const Status& status : results) EXPECT_TRUE(status.ok()) << Describe(status.error());
+  Rows rows = Run(*stores[0], "SELECT n FROM once");
+  ASSERT_EQ(rows.rows.size(), 1u);
+  EXPECT_EQ(AsInt(rows.rows[0][0]), 1);
+  EXPECT_EQ(AsInt(Run(*stores[0], "SELECT COUNT(*) FROM lahza_schema").rows.at(0).at(0)), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(TestBackends()), BackendTestName);
+
+TEST(StoreOpen, BadUrls) {
+  for (const char* url : {"", "mysql://localhost/x", "sqlite:", "sqlite::memory:", "sqlite:file:x.db?mode=memory",
+                          "postgresq://x", "SQLITE:/tmp/x.db"}) {
+    auto store = Open(url);
+    ASSERT_FALSE(store.ok()) << url;
+    EXPECT_EQ(store.error().code, "store.bad_url") << url;
+  }
+  // A path under a regular file cannot be created.
+  std::filesystem::path file = std::filesystem::temp_directory_path() / ("lahza-not-a-dir-" + std::to_string(getpid()));
+  std::ofstream(file) << "x";
+  auto under_file = Open("sqlite:" + (file / "db.sqlite").string());
+  std::filesystem::remove(file);
+  ASSERT_FALSE(under_file.ok());
+  EXPECT_EQ(under_file.error().code, "store.open_failed");
+  // Nothing listens on port 1.
+  auto refused = Open("postgresql://postgres@127.0.0.1:1/lahza?connect_timeout=2");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "store.open_failed");
+  auto refused_short = Open("postgres://postgres@127.0.0.1:1/lahza?connect_timeout=2");
+  ASSERT_FALSE(refused_short.ok());
+  EXPECT_EQ(refused_short.error().code, "store.open_failed");
+}
+
+TEST(StoreSql, StripTrailingForUpdate) {
+  using internal::StripTrailingForUpdate;
+  EXPECT_EQ(StripTrailingForUpdate("SELECT a FROM t WHERE id = $1 FOR UPDATE"), "SELECT a FROM t WHERE id = $1");
+  EXPECT_EQ(StripTrailingForUpdate("select a from t for  update ;\n"), "select a from t");
+  EXPECT_EQ(StripTrailingForUpdate("SELECT a FROM t"), "SELECT a FROM t");
+  EXPECT_EQ(StripTrailingForUpdate("UPDATE t SET a = 1"), "UPDATE t SET a = 1");
+  EXPECT_EQ(StripTrailingForUpdate("SELECT xfor UPDATE"), "SELECT xfor UPDATE");
+}
+
+TEST(StoreSql, SplitStatements) {
+  auto parts = internal::SplitStatements("A 'x;y'; B \"c;d\" -- e;f\n ;; C");
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0], "A 'x;y'");
+  EXPECT_EQ(parts[1], "B \"c;d\" \n ");
+  EXPECT_EQ(parts[2], "C");
+}
+
+}  // namespace
+}  // namespace lahza::store
