@@ -843,16 +843,19 @@ Result<std::vector<TransferRecord>> Ledger::Impl::TransfersForAccount(int64_t ac
 Result<Totals> Ledger::Impl::GetTotals() {
   auto tx = store_.Begin(store::Mode::kRead);
   if (!tx.ok()) return tx.error();
-  // CAST: PostgreSQL's SUM(BIGINT) is NUMERIC. A sum beyond int64 (only with
-  // absurd balances) comes back as a store error rather than a wrong number.
-  auto rows = (*tx)->Execute(
-      "SELECT COUNT(*), CAST(COALESCE(SUM(debits_pending), 0) AS BIGINT), CAST(COALESCE(SUM(debits_posted), 0) AS "
-      "BIGINT), CAST(COALESCE(SUM(credits_pending), 0) AS BIGINT), CAST(COALESCE(SUM(credits_posted), 0) AS BIGINT) "
-      "FROM ledger_accounts");
+  // Summed here in 128 bits: every balance fits int64, their sum need not
+  // (and SQL SUM would fail or turn NUMERIC half-way).
+  auto rows = (*tx)->Execute("SELECT debits_pending, debits_posted, credits_pending, credits_posted FROM ledger_accounts");
   if (!rows.ok()) return rows.error();
-  const Row& row = rows->rows.at(0);
-  return Totals{store::AsInt(row[0]), store::AsInt(row[1]), store::AsInt(row[2]), store::AsInt(row[3]),
-                store::AsInt(row[4])};
+  __int128 sums[4] = {0, 0, 0, 0};
+  for (const Row& row : rows->rows) {
+    for (int i = 0; i < 4; ++i) sums[i] += store::AsInt(row[i]);
+  }
+  for (__int128 sum : sums) {
+    if (sum > INT64_MAX) return Error("ledger.overflow", "a total is beyond int64");
+  }
+  return Totals{static_cast<int64_t>(rows->rows.size()), static_cast<int64_t>(sums[0]), static_cast<int64_t>(sums[1]),
+                static_cast<int64_t>(sums[2]), static_cast<int64_t>(sums[3])};
 }
 
 Status Ledger::Impl::CheckInvariants() {

@@ -263,6 +263,7 @@ class Ledger {
   Result<std::optional<TransferRecord>> LookupTransfer(std::string_view id);
   // Transfers that debit or credit `account_id`, oldest first.
   Result<std::vector<TransferRecord>> TransfersForAccount(int64_t account_id, HistoryQuery query = {});
+  // Error "ledger.overflow" when a total is beyond int64 (absurd balances).
   Result<Totals> GetTotals();
   // Verifies from the database: debits == credits, no account beyond its
   // limit flag, and every account's balances equal the sum of its successful
