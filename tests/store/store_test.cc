@@ -312,6 +312,45 @@ TEST_P(StoreTest, InsertManyWithOnConflictDoNothing) {
   EXPECT_EQ(failed.error().code, "store.conflict");
   tx2->reset();
   EXPECT_EQ(Count("entry"), 45000);
+  // Large batches too (PostgreSQL switches to COPY): a duplicate inside is a
+  // conflict, and text with tabs, newlines and backslashes survives.
+  std::vector<Row> big;
+  const std::string tricky = "a\tb\nc\\d\re \\N ١٢";
+  for (int64_t i = 0; i < 5000; ++i) big.push_back({500000 + i, int64_t{1}, tricky + std::to_string(i)});
+  big.push_back({int64_t{500000}, int64_t{1}, Null{}});
+  auto tx4 = store_->Begin();
+  auto dup = (*tx4)->InsertMany("entry", columns, big);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "store.conflict");
+  tx4->reset();
+  big.pop_back();
+  auto tx5 = store_->Begin();
+  auto fine = (*tx5)->InsertMany("entry", columns, big);
+  ASSERT_TRUE(fine.ok()) << Describe(fine.error());
+  EXPECT_EQ(*fine, 5000);
+  auto upsert = (*tx5)->InsertMany("entry", columns, big, "ON CONFLICT (id) DO UPDATE SET account = 2");
+  ASSERT_TRUE(upsert.ok()) << Describe(upsert.error());
+  EXPECT_EQ(*upsert, 5000);
+  ASSERT_TRUE((*tx5)->Commit().ok());
+  Rows tricky_rows = Run("SELECT memo, account FROM entry WHERE id = $1", {int64_t{504999}});
+  EXPECT_EQ(AsText(tricky_rows.rows.at(0).at(0)), tricky + "4999");
+  EXPECT_EQ(AsInt(tricky_rows.rows.at(0).at(1)), 2);
+  EXPECT_EQ(Count("entry"), 50000);
+  // Small batches (PostgreSQL: one unnest() statement over array literals):
+  // text that looks like array syntax or like NULL stays text.
+  const std::vector<std::string> awkward = {"NULL", "a,b{c}\"d\\e", "", " spaced ", "سطر\nجديد"};
+  std::vector<Row> small;
+  for (size_t i = 0; i < awkward.size(); ++i) small.push_back({int64_t(600000 + i), int64_t{1}, awkward[i]});
+  small.push_back({int64_t{600100}, int64_t{1}, Null{}});
+  auto tx6 = store_->Begin();
+  auto small_done = (*tx6)->InsertMany("entry", columns, small, "ON CONFLICT (id) DO NOTHING");
+  ASSERT_TRUE(small_done.ok()) << Describe(small_done.error());
+  EXPECT_EQ(*small_done, static_cast<int64_t>(small.size()));
+  ASSERT_TRUE((*tx6)->Commit().ok());
+  Rows awkward_rows = Run("SELECT memo FROM entry WHERE id >= 600000 ORDER BY id");
+  ASSERT_EQ(awkward_rows.rows.size(), small.size());
+  for (size_t i = 0; i < awkward.size(); ++i) EXPECT_EQ(AsText(awkward_rows.rows[i][0]), awkward[i]);
+  EXPECT_TRUE(IsNull(awkward_rows.rows.back()[0]));
   // A row of the wrong width is refused.
   auto tx3 = store_->Begin();
   std::vector<Row> narrow = {{int64_t{200000}}};
