@@ -45,7 +45,13 @@ auto Guard(F&& work, bool* broken) -> Result<decltype(work())> {
   try {
     return work();
   } catch (const pqxx::sql_error& e) {
-    return FromSqlState(e.sqlstate(), e.what());
+    return FromSqlState(e.sqlstate(), std::string(e.what()) + " [SQLSTATE " + e.sqlstate() + "]");
+  } catch (const pqxx::statement_completion_unknown& e) {
+    return Failure(std::string("statement outcome unknown: ") + e.what());
+  } catch (const pqxx::transaction_rollback& e) {
+    // libpqxx 6.4 throws these (40001 serialization, 40P01 deadlock) outside
+    // the sql_error hierarchy, without the SQLSTATE: both mean "retry".
+    return Busy(e.what());
   } catch (const pqxx::in_doubt_error& e) {
     *broken = true;
     return Failure(std::string("commit outcome unknown: ") + e.what());
@@ -352,7 +358,7 @@ class PostgresStore final : public Store {
 
   Result<std::unique_ptr<Transaction>> Begin(Mode mode) override {
     auto connection = Take();
-    if (!connection.ok()) return connection.error();
+    if (!connection.ok()) return Failure(connection.error().detail);
     Connection& c = **connection;
     auto tx = Guard(
         [&]() -> std::unique_ptr<pqxx::transaction_base> {

@@ -213,8 +213,9 @@ class SqliteTransaction final : public Transaction {
     if (failed_) return Aborted();
     auto prepared = connection_->Prepare(sql);
     if (!prepared.ok()) return Fail(prepared.error());
-    if (mode_ == Mode::kRead && !(*prepared)->read_only) {
-      return Fail(Failure("write statement in a read transaction"));
+    // Refused like PostgreSQL refuses them in a READ ONLY transaction.
+    if (mode_ == Mode::kRead && (!(*prepared)->read_only || StripTrailingForUpdate(sql).size() != sql.size())) {
+      return Fail(Failure("write or FOR UPDATE in a read transaction"));
     }
     Rows rows;
     Status status = connection_->Run(**prepared, params, &rows);
@@ -316,7 +317,7 @@ class SqliteStore final : public Store {
     auto connection = Take();
     if (!connection.ok()) {
       if (mode == Mode::kWrite) gate_.Release();
-      return connection.error();
+      return Failure(connection.error().detail);
     }
     Status begun = (*connection)->Exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
     if (!begun.ok()) {

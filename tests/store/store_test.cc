@@ -215,6 +215,10 @@ TEST_P(StoreTest, ReadTransactionSeesOneSnapshotAndCannotWrite) {
   EXPECT_EQ(AsInt((*reader)->Execute("SELECT COUNT(*) FROM t")->rows[0][0]), 1);
   EXPECT_EQ((*reader)->Execute("INSERT INTO t (id) VALUES (3)").error().code, "store.error");
   reader->reset();
+  auto locking_reader = store_->Begin(Mode::kRead);
+  ASSERT_TRUE(locking_reader.ok());
+  EXPECT_EQ((*locking_reader)->Execute("SELECT id FROM t FOR UPDATE").error().code, "store.error");
+  locking_reader->reset();
   EXPECT_EQ(Count("t"), 2);
 }
 
@@ -273,6 +277,59 @@ TEST_P(StoreTest, ConcurrentWritersDoNotLoseUpdates) {
   EXPECT_EQ(failures.load(), 0);
   Rows rows = Run("SELECT n FROM counter WHERE id = 1");
   EXPECT_EQ(AsInt(rows.rows.at(0).at(0)), kThreads * kIncrements) << "retries: " << retries.load();
+}
+
+// Two Store objects on one database behave like two processes: on SQLite they
+// meet at the file lock (busy_timeout), not at the in-process writer queue.
+TEST_P(StoreTest, TwoStoresOnOneDatabaseDoNotLoseUpdates) {
+  std::string url = FreshUrl(GetParam());
+  ASSERT_FALSE(url.empty());
+  auto a = Open(url), b = Open(url);
+  ASSERT_TRUE(a.ok() && b.ok());
+  Run(**a, "CREATE TABLE counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)");
+  Run(**a, "INSERT INTO counter (id, n) VALUES (1, 0)");
+  constexpr int kThreadsPerStore = 2, kIncrements = 30;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (Store* store : {a->get(), b->get()}) {
+    for (int t = 0; t < kThreadsPerStore; ++t) {
+      threads.emplace_back([&, store] {
+        for (int i = 0; i < kIncrements; ++i) {
+          auto tx = store->Begin();
+          if (!tx.ok()) { ++failures; continue; }
+          auto read = (*tx)->Execute("SELECT n FROM counter WHERE id = 1 FOR UPDATE");
+          if (!read.ok()) { ++failures; continue; }
+          const Value next[] = {AsInt(read->rows.at(0).at(0)) + 1};
+          if (!(*tx)->Execute("UPDATE counter SET n = $1 WHERE id = 1", next).ok() || !(*tx)->Commit().ok()) {
+            ++failures;
+          }
+        }
+      });
+    }
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(AsInt(Run(**b, "SELECT n FROM counter").rows.at(0).at(0)), 2 * kThreadsPerStore * kIncrements);
+}
+
+// PostgreSQL only: SQLite writers are serialised whole, so they cannot deadlock.
+TEST_P(StoreTest, DeadlockIsReportedAsBusy) {
+  if (store_->backend() == Backend::kSqlite) GTEST_SKIP() << "SQLite serialises writers; no deadlock possible";
+  Run("CREATE TABLE account (id BIGINT PRIMARY KEY, balance BIGINT NOT NULL)");
+  Run("INSERT INTO account (id, balance) VALUES (1, 0), (2, 0)");
+  auto first = store_->Begin(), second = store_->Begin();
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE((*first)->Execute("SELECT balance FROM account WHERE id = 1 FOR UPDATE").ok());
+  ASSERT_TRUE((*second)->Execute("SELECT balance FROM account WHERE id = 2 FOR UPDATE").ok());
+  Result<Rows> crossed = Error("unset");
+  std::thread other([&] { crossed = (*first)->Execute("SELECT balance FROM account WHERE id = 2 FOR UPDATE"); });
+  auto mine = (*second)->Execute("SELECT balance FROM account WHERE id = 1 FOR UPDATE");
+  if (!mine.ok()) second->reset();  // the victim rolls back, releasing the other
+  other.join();
+  // Exactly one of the two is chosen as the deadlock victim.
+  ASSERT_NE(mine.ok(), crossed.ok());
+  const Error& victim = mine.ok() ? crossed.error() : mine.error();
+  EXPECT_EQ(victim.code, "store.busy") << victim.detail;
 }
 
 TEST_P(StoreTest, InsertManyWithOnConflictDoNothing) {
