@@ -1,0 +1,140 @@
+// What the switch asks of a participant institution. Every call is keyed by
+// the transaction's IR reference and is idempotent: the network may deliver a
+// request twice or lose the answer, so a retry must never move money twice.
+//
+// LocalInstitution (institution.cc) is the real in-process implementation: the
+// institution's customer accounts live in the store (ipn_accounts) and its
+// money in the ledger — a customer's account, the institution's IPN clearing
+// account, its fee income account and its settlement account at the central
+// bank are all ledger accounts owned by the participant code.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace lahza::store { class Store; }
+namespace lahza::ledger { class Ledger; }
+
+namespace lahza::ipn {
+
+enum class AccountStatus { kOpen, kClosed };
+
+// A customer's account as its institution knows it.
+struct AccountInfo {
+  std::string participant;
+  std::string account_number;  // wallets: the national mobile number "01012345678"
+  std::string iban;            // banks only; empty otherwise
+  std::string card_number;     // card issuers (and banks issuing Meeza): the PAN; may be empty
+  std::string name_ar;
+  std::string name_en;
+  std::string mobile;          // E.164, registered at the institution
+  AccountStatus status = AccountStatus::kOpen;
+  int64_t ledger_account = 0;
+};
+
+// How an institution is asked to find an account.
+enum class AccountKeyKind { kAccountNumber, kIban, kCardNumber, kMobile };
+struct AccountKey {
+  AccountKeyKind kind = AccountKeyKind::kAccountNumber;
+  std::string value;  // normalised: IBAN electronic form, card digits, mobile E.164
+};
+
+// Payer side: hold `amount` (and `fee`) on the customer's account.
+struct DebitOrder {
+  std::string ir;
+  std::string account_number;
+  int64_t amount = 0;
+  int64_t fee = 0;
+  int64_t hold_timeout_seconds = 0;  // backstop: the hold voids itself if nobody decides
+};
+
+// Payee side: credit the customer's account. `expected_name`, when not empty,
+// must match the holder's name (Arabic or English, case and spacing ignored).
+struct CreditOrder {
+  std::string ir;
+  AccountKey payee;  // resolved by the payee's institution itself
+  int64_t amount = 0;
+  std::string expected_name;
+};
+
+enum class CreditStatus { kCredited, kNotCredited };
+
+class Institution {
+ public:
+  virtual ~Institution() = default;
+  virtual const std::string& code() const = 0;
+
+  // Errors: ipn.account_not_found.
+  virtual Result<AccountInfo> Lookup(const AccountKey& key) = 0;
+
+  // Payer side. Errors: ipn.account_not_found, ipn.payer_account_closed,
+  // ipn.insufficient_funds.
+  virtual Status DebitHold(const DebitOrder& order) = 0;
+  // Settles the hold (customer money leaves for good) or releases it. Both are
+  // final and repeatable.
+  virtual Status PostHold(std::string_view ir) = 0;
+  virtual Status VoidHold(std::string_view ir) = 0;
+  // Payer side inquiry that also decides: if the hold for `ir` was never
+  // placed it never will be (a late DebitHold is refused), and a placed,
+  // still pending hold is voided. Returns true when the customer's money is
+  // now free (nothing held), false when the hold had already been posted.
+  virtual Result<bool> CancelDebit(std::string_view ir) = 0;
+
+  // Payee side. Errors: ipn.account_not_found, ipn.account_closed,
+  // ipn.name_mismatch, ipn.credit_fenced (the switch already asked about this
+  // IR and was told it was not credited).
+  // Returns the credited account (for the payee's masked name).
+  virtual Result<AccountInfo> Credit(const CreditOrder& order) = 0;
+  // Status inquiry with a fence: when the answer is kNotCredited, a credit
+  // for `ir` arriving later is refused, so the switch can safely reverse.
+  virtual Result<CreditStatus> QueryCredit(std::string_view ir) = 0;
+
+  // Operator reversal of a completed transfer, each side from its own record
+  // of the IR: the payee's institution takes the credit back
+  // (ipn.reversal_insufficient_funds if the payee has spent it), the payer's
+  // gives the amount and fee back. Repeatable.
+  virtual Status ReturnCredit(std::string_view ir) = 0;
+  virtual Status Refund(std::string_view ir) = 0;
+};
+
+// A participant's ledger accounts (ids are derived from its number in the
+// directory table, see institution.cc).
+struct ParticipantAccounts {
+  int64_t settlement = 0;  // at the central bank
+  int64_t clearing = 0;    // IPN in-flight: payer holds land here, payee credits come from here
+  int64_t fees = 0;        // fee income
+  int64_t funding = 0;     // the institution's own funds, source of opening balances
+};
+ParticipantAccounts AccountsOf(int64_t participant_number);
+
+// Opening a customer account at an institution (demo world, tests, admin).
+struct NewAccount {
+  std::string account_number;  // banks: up to 17 digits (the IBAN is derived); wallets: the mobile; cards: any id
+  std::string card_number;     // optional PAN (Luhn-valid), for card issuers and Meeza-issuing banks
+  std::string name_ar;
+  std::string name_en;
+  std::string mobile;          // any form MobileNumber::Parse accepts
+  int64_t opening_balance = 0; // piastres, funded from the institution's own funds
+};
+
+// The in-process institution: real accounts in the store, real money in the
+// ledger. Beyond the switch's interface it lets its owner manage accounts.
+class LocalInstitution : public Institution {
+ public:
+  // Errors: ipn.account_exists, ipn.account_number_invalid, ipn.name_required,
+  // mobile.* and card.* from the core validators.
+  virtual Result<AccountInfo> OpenAccount(const NewAccount& account) = 0;
+  virtual Status SetStatus(const std::string& account_number, AccountStatus status) = 0;
+  // Posted balance minus holds, piastres.
+  virtual Result<int64_t> Available(const std::string& account_number) = 0;
+};
+
+struct Participant;
+std::unique_ptr<LocalInstitution> MakeLocalInstitution(const Participant& participant, int64_t participant_number,
+                                                       store::Store& store, ledger::Ledger& ledger);
+
+}  // namespace lahza::ipn

@@ -1,0 +1,98 @@
+// Internals shared by the switch's .cc files. Not part of the public API.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace lahza::ipn::internal {
+
+// Ledger account ids owned by the switch live in [kAccountBase, ...): other
+// modules choose ids below 5e18. Participant accounts are
+// kAccountBase + number * 100 + kind; customer accounts kCustomerBase + n.
+inline constexpr int64_t kAccountBase = 5'000'000'000'000'000'000;
+inline constexpr int64_t kCustomerBase = 6'000'000'000'000'000'000;
+inline constexpr int64_t kSettlementPool = kAccountBase + 1;  // central bank: nets pass through it
+inline constexpr int64_t kClearingPool = kAccountBase + 2;    // interbank debts pass through it
+
+// Ledger account codes (the kind of account).
+inline constexpr int64_t kCodeSettlement = 1;
+inline constexpr int64_t kCodeClearing = 2;
+inline constexpr int64_t kCodeFees = 3;
+inline constexpr int64_t kCodeFunding = 4;
+inline constexpr int64_t kCodeCustomer = 5;
+inline constexpr int64_t kCodePool = 6;
+
+// Ledger transfer codes (the kind of transfer).
+inline constexpr int64_t kTransferHold = 31;
+inline constexpr int64_t kTransferFeeHold = 32;
+inline constexpr int64_t kTransferPost = 33;
+inline constexpr int64_t kTransferVoid = 34;
+inline constexpr int64_t kTransferCredit = 35;
+inline constexpr int64_t kTransferReturn = 36;
+inline constexpr int64_t kTransferRefund = 37;
+inline constexpr int64_t kTransferOpening = 38;
+inline constexpr int64_t kTransferSettlement = 39;
+
+inline int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status MigrateIpn(store::Store& store);
+
+// Lower-case ASCII, Arabic letter variants folded (alef forms, ta marbuta,
+// alef maqsura), diacritics and tatweel dropped, runs of spaces collapsed.
+// Good enough to compare a typed payee name with the holder's name.
+std::string NormaliseName(std::string_view name);
+// "Mona Ali Hassan" -> "Mo** A** H*****"; UTF-8 aware (Arabic names too).
+std::string MaskName(std::string_view name);
+
+// Runs `body` in a write transaction, retrying on store.busy; commits when
+// `body` returns ok.
+template <class F>
+auto WithWrite(store::Store& store, F&& body) -> decltype(body(std::declval<store::Transaction&>()));
+
+// Store value helpers.
+inline store::Value V(std::string s) { return store::Value(std::move(s)); }
+inline store::Value V(std::string_view s) { return store::Value(std::string(s)); }
+inline store::Value V(const char* s) { return store::Value(std::string(s)); }
+inline store::Value V(int64_t n) { return store::Value(n); }
+
+}  // namespace lahza::ipn::internal
+
+#include <thread>
+
+namespace lahza::ipn::internal {
+
+template <class F>
+auto WithWrite(store::Store& store, F&& body) -> decltype(body(std::declval<store::Transaction&>())) {
+  using R = decltype(body(std::declval<store::Transaction&>()));
+  Error last("store.busy");
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto tx = store.Begin(store::Mode::kWrite);
+    if (!tx.ok()) {
+      if (tx.error().code != "store.busy") return R(tx.error());
+      last = tx.error();
+    } else {
+      R result = body(**tx);
+      if (!result.ok()) {
+        if (result.error().code != "store.busy") return result;  // rolled back by destruction
+        last = result.error();
+      } else {
+        Status committed = (*tx)->Commit();
+        if (committed.ok()) return result;
+        if (committed.error().code != "store.busy") return R(committed.error());
+        last = committed.error();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200 * (attempt + 1) < 20000 ? 200 * (attempt + 1) : 20000));
+  }
+  return R(last);
+}
+
+}  // namespace lahza::ipn::internal

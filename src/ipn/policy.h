@@ -1,0 +1,42 @@
+// Limits and fees: configurable policy, enforced by the switch atomically with
+// the transfer (usage counters change in the same store transaction that
+// records the transfer, so concurrent sends cannot together pass a limit).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "core/result.h"
+
+namespace lahza::ipn {
+
+// Piastres. Scheme defaults: EGP 70,000 a transfer, 120,000 a day, 400,000 a month.
+struct Limits {
+  int64_t per_transaction = 7'000'000;
+  int64_t daily = 12'000'000;
+  int64_t monthly = 40'000'000;
+};
+
+// fee = amount * basis_points / 10000, rounded half up, then clamped to
+// [min, max] (piastres). A zero amount pays no fee.
+struct FeeRule {
+  int64_t basis_points = 10;  // 0.1 %
+  int64_t min = 50;           // EGP 0.50
+  int64_t max = 2'000;        // EGP 20.00
+  Result<int64_t> FeeFor(int64_t amount) const;  // ipn.amount_invalid when amount <= 0
+};
+
+struct Policy {
+  Limits user_limits;                        // per customer, across every channel
+  std::map<std::string, Limits> channel_limits;  // per customer and channel ("app", "ussd", "web"); missing = user_limits
+  FeeRule fee;
+  std::map<std::string, FeeRule> channel_fees;   // missing = fee
+
+  const Limits& LimitsFor(const std::string& channel) const;
+  const FeeRule& FeeFor(const std::string& channel) const;
+  // ipn.policy_invalid when a limit or fee bound is negative or min > max.
+  Status Validate() const;
+};
+
+}  // namespace lahza::ipn

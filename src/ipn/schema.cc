@@ -1,0 +1,244 @@
+// The switch's tables and small text helpers.
+#include <array>
+
+#include "ipn/internal.h"
+
+namespace lahza::ipn::internal {
+
+namespace {
+
+// Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
+const std::array<store::Migration, 1> kMigrations = {{
+    {1, "switch tables", R"SQL(
+CREATE TABLE ipn_participants (
+  code TEXT PRIMARY KEY,
+  number BIGINT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  name_ar TEXT NOT NULL,
+  name_en TEXT NOT NULL
+);
+CREATE TABLE ipn_counters (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+CREATE TABLE ipn_accounts (
+  participant TEXT NOT NULL,
+  account_number TEXT NOT NULL,
+  iban TEXT UNIQUE,
+  card_number TEXT UNIQUE,
+  name_ar TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  mobile TEXT NOT NULL,
+  status TEXT NOT NULL,
+  ledger_id BIGINT NOT NULL UNIQUE,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (participant, account_number)
+);
+CREATE INDEX ipn_accounts_mobile ON ipn_accounts (participant, mobile);
+CREATE TABLE ipn_inst_ops (
+  participant TEXT NOT NULL,
+  op_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  account_number TEXT NOT NULL,
+  ledger_id BIGINT NOT NULL,
+  amount BIGINT NOT NULL,
+  fee BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  PRIMARY KEY (participant, op_id)
+);
+CREATE TABLE ipn_aliases (
+  alias TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  participant TEXT NOT NULL,
+  account_number TEXT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX ipn_aliases_one_ipa ON ipn_aliases (participant, account_number, kind);
+CREATE TABLE ipn_transactions (
+  ir TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  client_request_id TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  error_code TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  fee BIGINT NOT NULL,
+  channel TEXT NOT NULL,
+  payer_participant TEXT NOT NULL,
+  payer_account TEXT NOT NULL,
+  payee_kind TEXT NOT NULL,
+  payee_identifier TEXT NOT NULL,
+  payee_participant TEXT NOT NULL,
+  payee_account TEXT NOT NULL,
+  payee_name_ar TEXT NOT NULL,
+  payee_name_en TEXT NOT NULL,
+  expected_name TEXT NOT NULL,
+  note TEXT NOT NULL,
+  day_key TEXT NOT NULL,
+  month_key TEXT NOT NULL,
+  usage_released BIGINT NOT NULL,
+  hold_expires_ms BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  UNIQUE (user_id, client_request_id)
+);
+CREATE INDEX ipn_transactions_state ON ipn_transactions (state, updated_ms);
+CREATE TABLE ipn_timeline (
+  ir TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  event TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (ir, seq)
+);
+CREATE TABLE ipn_usage (
+  scope TEXT NOT NULL,
+  period TEXT NOT NULL,
+  used BIGINT NOT NULL,
+  PRIMARY KEY (scope, period)
+);
+CREATE TABLE ipn_outbox (
+  id TEXT PRIMARY KEY,
+  ir TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  participant TEXT NOT NULL,
+  account TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  delivered_ms BIGINT
+);
+CREATE INDEX ipn_outbox_ir ON ipn_outbox (ir);
+CREATE TABLE ipn_windows (
+  id BIGINT PRIMARY KEY,
+  status TEXT NOT NULL,
+  opened_ms BIGINT NOT NULL,
+  closed_ms BIGINT NOT NULL,
+  entries BIGINT NOT NULL
+);
+CREATE TABLE ipn_settlement_entries (
+  ir TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  window_id BIGINT NOT NULL,
+  from_participant TEXT NOT NULL,
+  to_participant TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  PRIMARY KEY (ir, kind)
+);
+CREATE INDEX ipn_settlement_entries_window ON ipn_settlement_entries (window_id);
+CREATE TABLE ipn_settlement_positions (
+  window_id BIGINT NOT NULL,
+  participant TEXT NOT NULL,
+  sent_count BIGINT NOT NULL,
+  sent_amount BIGINT NOT NULL,
+  received_count BIGINT NOT NULL,
+  received_amount BIGINT NOT NULL,
+  net BIGINT NOT NULL,
+  PRIMARY KEY (window_id, participant)
+)
+)SQL"},
+}};
+
+// Appends the UTF-8 encoding of code point `cp`.
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.
+std::u32string Decode(std::string_view s) {
+  std::u32string out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    bool bad = false;
+    for (int k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) bad = true;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (bad) {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+
+bool IsSpace(char32_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xA0; }
+
+}  // namespace
+
+Status MigrateIpn(store::Store& store) { return store::Migrate(store, "ipn", kMigrations); }
+
+std::string NormaliseName(std::string_view name) {
+  std::string out;
+  bool pending_space = false;
+  for (char32_t c : Decode(name)) {
+    if (IsSpace(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if ((c >= 0x064B && c <= 0x0652) || c == 0x0640) continue;  // harakat, tatweel
+    if (c == 0x0622 || c == 0x0623 || c == 0x0625) c = 0x0627;   // alef forms -> bare alef
+    if (c == 0x0629) c = 0x0647;                                 // ta marbuta -> ha
+    if (c == 0x0649) c = 0x064A;                                 // alef maqsura -> ya
+    if (c >= 'A' && c <= 'Z') c = c - 'A' + 'a';
+    if (c == '.' || c == ',' || c == '-') continue;
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    AppendUtf8(out, c);
+  }
+  return out;
+}
+
+std::string MaskName(std::string_view name) {
+  std::string out;
+  bool first_word = true;
+  std::u32string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!out.empty()) out.push_back(' ');
+    // The first name shows two letters, the others one: enough for a payer to
+    // recognise the person, not enough to harvest names by enumeration.
+    size_t shown = first_word ? 2 : 1;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (i < shown) AppendUtf8(out, word[i]);
+      else out.push_back('*');
+    }
+    first_word = false;
+    word.clear();
+  };
+  for (char32_t c : Decode(name)) {
+    if (IsSpace(c)) flush();
+    else word.push_back(c);
+  }
+  flush();
+  return out;
+}
+
+}  // namespace lahza::ipn::internal

@@ -1,0 +1,147 @@
+// Switch::Impl, shared by switch.cc and settlement.cc. Internal.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/ir_reference.h"
+#include "ipn/switch.h"
+#include "store/store.h"
+
+namespace lahza::ipn {
+
+class Switch::Impl {
+ public:
+  Impl(store::Store& store, ledger::Ledger& ledger, SwitchOptions options);
+  ~Impl();
+  Status Init();
+
+  struct Route {
+    std::string participant;
+    AccountKey key;
+    std::string identifier;  // normalised payee identifier
+  };
+
+  // A state change and everything that goes with it, applied atomically.
+  struct Change {
+    TransferState to;
+    std::string event;
+    std::string actor;
+    std::string detail;
+    std::optional<std::string> error_code;  // nullopt: keep
+    std::string payee_account;               // empty: keep
+    std::string payee_name_ar;
+    std::string payee_name_en;
+    bool release_usage = false;              // give the amount back to the limits
+    std::string settlement_kind;             // "transfer" or "reversal": a settlement entry
+    std::vector<std::pair<std::string, bool>> notify;  // (kind, payee side?)
+  };
+
+  enum class Outcome { kNothing, kCompleted, kReversed, kFailed, kUnresolved };
+  enum class CallKind { kLookup, kDebit, kCredit, kInquiry };
+
+  LocalInstitution* FindInstitution(std::string_view code);
+  Status SetFault(std::string_view participant, Fault fault);
+  Fault GetFault(std::string_view participant) const;
+
+  // Every call to an institution goes through here, where the injected fault
+  // of that participant plays the network: down (nothing arrives), slow,
+  // reject (refused at the door), or a credit whose answer is lost.
+  template <class R, class F>
+  R Call(const std::string& code, CallKind kind, F&& f) {
+    LocalInstitution* institution = FindInstitution(code);
+    if (!institution) return R(Error("ipn.participant_unknown", code));
+    Fault fault = GetFault(code);
+    switch (fault.kind) {
+      case Fault::Kind::kNone:
+        break;
+      case Fault::Kind::kDown:
+        return R(Error("ipn.participant_down", code));
+      case Fault::Kind::kSlow:
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault.slow_ms));
+        break;
+      case Fault::Kind::kReject:
+        if (kind != CallKind::kInquiry) return R(Error(fault.reject_code, code));
+        break;
+      case Fault::Kind::kTimeoutAfterDebit:
+        if (kind == CallKind::kCredit) {
+          if (fault.credit_lands) (void)f(*institution);
+          return R(Error("ipn.participant_timeout", code));
+        }
+        break;
+    }
+    return f(*institution);
+  }
+
+  Result<Route> RoutePayee(const PayeeId& payee);
+  Result<PayeeLookup> Lookup(const PayeeId& payee);
+  Result<AccountInfo> VerifyLink(std::string_view participant, std::string_view account_number,
+                                 std::string_view mobile);
+  Status RegisterIpa(std::string_view ipa, std::string_view participant, std::string_view account_number,
+                     std::string_view mobile);
+  Status SetDefaultAccount(std::string_view mobile, std::string_view participant, std::string_view account_number);
+
+  Result<TransactionView> ReadView(const std::string& ir);
+  Result<TransactionView> GetTransaction(std::string_view ir);
+  Result<std::optional<TransactionView>> FindRequest(const SendRequest& request);
+  Result<TransactionView> Send(const SendRequest& request);
+  void Process(const std::string& ir, const SendRequest& request, const Route& route, int64_t fee);
+  void Finish(const std::string& ir, const std::string& actor);
+  Result<Outcome> Resolve(const std::string& ir, const std::string& actor);
+  Result<bool> Transition(const std::string& ir, std::initializer_list<TransferState> from, const Change& change);
+  Status AppendTimeline(store::Transaction& tx, const std::string& ir, int64_t at_ms, TransferState state,
+                        const std::string& event, const std::string& actor, const std::string& detail);
+  Status RecordEvent(const std::string& ir, const std::string& event, const std::string& actor,
+                     const std::string& detail);
+  static std::vector<std::string> UsageScopes(const std::string& user, const std::string& channel);
+  Result<Usage> GetUsage(std::string_view user, std::string_view channel);
+
+  Result<ReconcileReport> Reconcile();
+  void StartReconciler(std::chrono::milliseconds interval);
+  void StopReconciler();
+  Result<TransactionView> Dispute(std::string_view ir, std::string_view name, std::string_view reason);
+  Result<TransactionView> ResolveDispute(std::string_view ir, std::string_view name, std::string_view reason);
+  Result<TransactionView> Reverse(std::string_view ir, std::string_view name, std::string_view reason);
+
+  // settlement.cc
+  Result<SettlementReport> CloseSettlementWindow();
+  Result<SettlementReport> GetSettlementReport(int64_t window_id);
+  Result<int64_t> OpenWindowId();
+  Status PostWindow(int64_t window_id);
+
+  void Notify(const std::vector<Notification>& notifications);
+  void SetNotifier(std::function<void(const Notification&)> notifier);
+  Result<std::vector<Notification>> NotificationsFor(std::string_view ir);
+
+  store::Store& store_;
+  ledger::Ledger& ledger_;
+  SwitchOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  IrReferenceGenerator generator_;
+  std::map<std::string, int64_t, std::less<>> numbers_;
+  std::map<std::string, std::unique_ptr<LocalInstitution>, std::less<>> institutions_;
+
+  mutable std::shared_mutex faults_mutex_;
+  std::map<std::string, Fault, std::less<>> faults_;
+
+  std::mutex notifier_mutex_;
+  std::function<void(const Notification&)> notifier_;
+
+  std::mutex reconcile_mutex_;
+  std::mutex loop_mutex_;
+  std::condition_variable loop_cv_;
+  bool stop_ = false;
+  std::thread loop_;
+  std::mutex settlement_mutex_;
+};
+
+}  // namespace lahza::ipn
