@@ -3,9 +3,9 @@
 // without a catalogue entry fails here even if no other test triggers it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -14,22 +14,49 @@
 namespace lahza {
 namespace {
 
+// The contents of every "..." literal in C++ source (escapes kept as written;
+// codes never contain any). std::regex is avoided: GCC 12 warns inside it
+// under the sanitizer build.
+std::vector<std::string> StringLiterals(const std::string& source) {
+  std::vector<std::string> literals;
+  for (size_t open = source.find('"'); open != std::string::npos;) {
+    size_t close = open + 1;
+    while (close < source.size() && source[close] != '"' && source[close] != '\n') {
+      close += source[close] == '\\' ? 2 : 1;
+    }
+    if (close >= source.size()) break;
+    literals.push_back(source.substr(open + 1, close - open - 1));
+    open = source.find('"', close + 1);
+  }
+  return literals;
+}
+
+// A dotted code of one of core's domains: "money.overflow".
+bool IsCoreCode(const std::string& literal) {
+  static const char* const kDomains[] = {"money.", "national_id.", "mobile.", "iban.", "card.", "ipa.", "ir."};
+  for (const char* domain : kDomains) {
+    const std::string prefix = domain;
+    if (literal.size() > prefix.size() && literal.compare(0, prefix.size(), prefix) == 0) {
+      return std::all_of(literal.begin() + static_cast<long>(prefix.size()), literal.end(),
+                         [](char c) { return (c >= 'a' && c <= 'z') || c == '_' || c == '.'; });
+    }
+  }
+  return false;
+}
+
 std::set<std::string> CodesInCoreSources() {
   const std::filesystem::path root = LAHZA_SOURCE_DIR;
   std::vector<std::filesystem::path> files = {root / "src/cli/validate_command.cc"};
   for (const auto& entry : std::filesystem::directory_iterator(root / "src/core")) {
     if (entry.path().extension() == ".cc") files.push_back(entry.path());
   }
-  // A string literal that is a dotted code of one of core's domains.
-  const std::regex code(R"re("((?:money|national_id|mobile|iban|card|ipa|ir|digits|core)\.[a-z_.]+)")re");
   std::set<std::string> codes;
   for (const auto& file : files) {
     std::ifstream in(file);
     std::stringstream text;
     text << in.rdbuf();
-    const std::string source = text.str();
-    for (std::sregex_iterator it(source.begin(), source.end(), code), end; it != end; ++it) {
-      codes.insert((*it)[1].str());
+    for (const std::string& literal : StringLiterals(text.str())) {
+      if (IsCoreCode(literal)) codes.insert(literal);
     }
   }
   return codes;
