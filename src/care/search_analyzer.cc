@@ -1,0 +1,206 @@
+#include <nlohmann/json.hpp>
+
+#include "care/arabic.h"
+#include "care/search_internal.h"
+
+namespace lahza::care::search {
+
+namespace {
+
+// The text here is already normalised, hence valid UTF-8; these helpers only
+// count and slice by code points.
+std::u32string ToU32(const std::string& text) {
+  std::u32string out;
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
+    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+
+std::string ToUtf8(const std::u32string& text) {
+  std::string out;
+  for (char32_t cp : text) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  return out;
+}
+
+bool StartsWith(const std::u32string& word, std::u32string_view prefix) {
+  return word.size() >= prefix.size() && word.compare(0, prefix.size(), prefix) == 0;
+}
+bool EndsWith(const std::u32string& word, std::u32string_view suffix) {
+  return word.size() >= suffix.size() && word.compare(word.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Snowball's Arabic stemmer leaves "و" + "ال…" and the sound feminine plural
+// "…ات" half-done ("والتحويلات" → "والتحويلا"); finishing them here makes
+// "التحويلات", "تحويلات" and "تحويل" one term.
+std::u32string LightStem(std::u32string word) {
+  if (word.size() > 4 && (StartsWith(word, U"وال") || StartsWith(word, U"فال") || StartsWith(word, U"وبال") ||
+                          StartsWith(word, U"ولل"))) {
+    word.erase(0, 1);
+  }
+  if (word.size() >= 5 && EndsWith(word, U"ات")) word.resize(word.size() - 2);
+  return word;
+}
+
+bool IsArabicWord(const std::string& word) { return HasArabic(word); }
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+Analyzer::Analyzer() : arabic_("arabic"), english_("english") {}
+
+std::vector<std::string> Analyzer::Words(std::string_view text) const {
+  std::string normal = NormaliseText(text);
+  // "70,000" → "70000": a comma or dot between digit groups of three is a
+  // thousands separator, not a word break.
+  std::string joined;
+  joined.reserve(normal.size());
+  for (size_t i = 0; i < normal.size(); ++i) {
+    char c = normal[i];
+    if ((c == ',' || c == '.') && i > 0 && IsDigit(normal[i - 1]) && i + 3 < normal.size() + 0 &&
+        IsDigit(normal[i + 1]) && IsDigit(normal[i + 2]) && IsDigit(normal[i + 3]) &&
+        (i + 4 >= normal.size() || !IsDigit(normal[i + 4]))) {
+      continue;
+    }
+    joined.push_back(c);
+  }
+  return care::Words(joined);
+}
+
+std::string Analyzer::Term(const std::string& word) const {
+  if (IsArabicWord(word)) return "A" + arabic_(ToUtf8(LightStem(ToU32(word))));
+  return "E" + english_(word);
+}
+
+std::vector<Token> Analyzer::Tokens(std::string_view text) const {
+  std::vector<Token> tokens;
+  for (std::string& word : Words(text)) {
+    std::string term = Term(word);
+    tokens.push_back(Token{std::move(word), std::move(term)});
+  }
+  return tokens;
+}
+
+std::vector<std::string> Analyzer::ColloquialVariants(const std::string& word) const {
+  std::vector<std::string> variants;
+  if (!IsArabicWord(word)) return variants;
+  std::u32string w = ToU32(word);
+  auto add = [&](std::u32string variant) {
+    if (variant.size() < 2) return;
+    std::string term = Term(ToUtf8(variant));
+    if (term != Term(word)) variants.push_back(std::move(term));
+    // A variant can itself be colloquial: "ماتخصمتش" → "اتخصمت" → "خصمت".
+    if (variant.size() >= 5 && StartsWith(variant, U"ات")) {
+      std::string inner = Term(ToUtf8(variant.substr(2)));
+      if (inner != term) variants.push_back(std::move(inner));
+    }
+  };
+  if (w.size() >= 4 && EndsWith(w, U"ش") && StartsWith(w, U"م")) {
+    size_t head = StartsWith(w, U"ما") && w.size() >= 5 ? 2 : 1;
+    add(w.substr(head, w.size() - head - 1));
+    // "موصلتليش": the dative "لي"/"لو"/"له" sits before the ش.
+    std::u32string inner = w.substr(head, w.size() - head - 1);
+    if (inner.size() >= 5 && (EndsWith(inner, U"لي") || EndsWith(inner, U"لو") || EndsWith(inner, U"له"))) {
+      add(inner.substr(0, inner.size() - 2));
+    }
+  }
+  if (w.size() >= 5 && StartsWith(w, U"ات")) add(w.substr(2));
+  if (w.size() >= 5 && (w[0] == U'ه' || w[0] == U'ب') && (w[1] == U'ي' || w[1] == U'ت' || w[1] == U'ن')) {
+    add(w.substr(1));
+  }
+  return variants;
+}
+
+Result<SynonymTable> SynonymTable::Parse(std::string_view json_text, const Analyzer& analyzer) {
+  SynonymTable table;
+  try {
+    auto json = nlohmann::json::parse(json_text);
+    for (const auto& [kind, words] : json.at("stopwords").items()) {
+      for (const auto& word : words) {
+        std::string normal = NormaliseText(word.get<std::string>());
+        if (normal.empty()) return Error("help.data_invalid", "synonyms.json: empty stopword in " + kind);
+        table.stopwords_.insert(normal);
+      }
+    }
+    std::set<std::string, std::less<>> english;
+    for (const auto& group : json.at("groups")) {
+      size_t index = table.groups_.size();
+      std::vector<std::vector<std::string>> entries;
+      for (const char* kind : {"ar", "eg", "en", "franco"}) {
+        for (const auto& entry : group.at(kind)) {
+          std::vector<Token> tokens = analyzer.Tokens(entry.get<std::string>());
+          if (tokens.empty()) return Error("help.data_invalid", "synonyms.json: empty entry in group " + std::to_string(index));
+          std::string key;
+          std::vector<std::string> terms;
+          for (const Token& token : tokens) {
+            key += (key.empty() ? "" : " ") + token.term;
+            table.vocabulary_.insert(token.word);
+            if (!table.IsStopword(token.word)) terms.push_back(token.term);
+            if (std::string_view(kind) == "franco") table.franco_.insert(token.word);
+            if (std::string_view(kind) == "en") english.insert(token.word);
+          }
+          auto& groups = table.keys_[key];
+          if (groups.empty() || groups.back() != index) groups.push_back(index);
+          table.max_words_ = std::max(table.max_words_, tokens.size());
+          if (!terms.empty()) entries.push_back(std::move(terms));
+        }
+      }
+      table.groups_.push_back(std::move(entries));
+    }
+    for (const auto& word : json.at("stopwords").at("franco")) table.franco_.insert(NormaliseText(word.get<std::string>()));
+    // Words English also uses ("bank", "account", "mobile") say nothing about
+    // the writer being an Arabic speaker.
+    for (const std::string& word : english) table.franco_.erase(word);
+    for (const std::string& word : table.stopwords_) {
+      if (english.count(word)) table.franco_.erase(word);
+    }
+    for (const auto& word : json.at("stopwords").at("en")) table.franco_.erase(NormaliseText(word.get<std::string>()));
+  } catch (const nlohmann::json::exception& error) {
+    return Error("help.data_invalid", std::string("synonyms.json: ") + error.what());
+  }
+  return table;
+}
+
+size_t SynonymTable::Match(const std::vector<Token>& tokens, size_t start, std::vector<size_t>& groups) const {
+  groups.clear();
+  size_t longest = std::min(max_words_, tokens.size() - start);
+  for (size_t length = longest; length >= 1; --length) {
+    std::string key;
+    for (size_t i = start; i < start + length; ++i) key += (key.empty() ? "" : " ") + tokens[i].term;
+    auto it = keys_.find(key);
+    if (it != keys_.end()) {
+      groups = it->second;
+      return length;
+    }
+  }
+  return 0;
+}
+
+const std::vector<size_t>* SynonymTable::GroupsOfTerm(const std::string& term) const {
+  auto it = keys_.find(term);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+}  // namespace lahza::care::search
