@@ -1,0 +1,658 @@
+// The switch end to end on both storage backends: every state and failure
+// path, reconciliation, operator flows, limits under concurrency, idempotent
+// retries, settlement and conservation of money. Real store, real ledger,
+// real in-process institutions; faults are injected at the switch's links.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "core/card.h"
+#include "core/ir_reference.h"
+#include "ipn/switch.h"
+#include "ledger/ledger.h"
+#include "store/test_stores.h"
+
+namespace lahza::ipn {
+namespace {
+
+// A Luhn-valid card number starting with `bin`.
+std::string CardWithBin(const std::string& bin, const std::string& middle) {
+  std::string body = bin + middle;
+  body.resize(15, '0');
+  for (char check = '0'; check <= '9'; ++check) {
+    if (PassesLuhn(body + check)) return body + check;
+  }
+  return {};
+}
+
+std::vector<std::string> Events(const TransactionView& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v.timeline) out.push_back(e.event);
+  return out;
+}
+
+class SwitchTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
+    store_ = store::FreshStore(GetParam());
+    ASSERT_NE(store_, nullptr);
+    auto ledger = ledger::Ledger::Open(*store_);
+    ASSERT_TRUE(ledger.ok()) << ledger.error().code << " " << ledger.error().detail;
+    ledger_ = std::move(*ledger);
+    Reopen(SwitchOptions{});
+  }
+
+  void TearDown() override {
+    sw_.reset();
+    ledger_.reset();
+    store_.reset();
+  }
+
+  void Reopen(SwitchOptions options) {
+    sw_.reset();
+    auto opened = Switch::Open(*store_, *ledger_, std::move(options));
+    ASSERT_TRUE(opened.ok()) << opened.error().code << " " << opened.error().detail;
+    sw_ = std::move(*opened);
+  }
+
+  AccountInfo Open(const std::string& participant, const std::string& number, const std::string& name_en,
+                   const std::string& name_ar, const std::string& mobile, int64_t balance,
+                   const std::string& card = "") {
+    NewAccount a{number, card, name_ar, name_en, mobile, balance};
+    auto opened = sw_->institution(participant)->OpenAccount(a);
+    EXPECT_TRUE(opened.ok()) << opened.error().code << " " << opened.error().detail;
+    return opened.ok() ? *opened : AccountInfo{};
+  }
+
+  int64_t Available(const std::string& participant, const std::string& number) {
+    auto available = sw_->institution(participant)->Available(number);
+    EXPECT_TRUE(available.ok()) << available.error().code;
+    return available.ok() ? *available : -1;
+  }
+
+  // Mona at NBE (EGP 10,000) pays; Karim at CIB receives.
+  void World() {
+    Open("NBE", "1001", "Mona Ali Hassan", "منى علي حسن", "01001234567", 1'000'000);
+    Open("CIB", "2001", "Karim Samir", "كريم سمير", "01201234567", 50'000);
+  }
+
+  SendRequest ToCib(int64_t amount, const std::string& request_id) {
+    SendRequest r;
+    r.user_id = "user-mona";
+    r.client_request_id = request_id;
+    r.payer_participant = "NBE";
+    r.payer_account = "1001";
+    r.payee = PayeeId{PayeeKind::kAccountNumber, "2001", "CIB"};
+    r.amount = amount;
+    return r;
+  }
+
+  TransactionView MustSend(const SendRequest& r) {
+    auto sent = sw_->Send(r);
+    EXPECT_TRUE(sent.ok()) << sent.error().code << " " << sent.error().detail;
+    return sent.ok() ? *sent : TransactionView{};
+  }
+
+  void ExpectLedgerHealthy() {
+    auto check = ledger_->CheckInvariants();
+    EXPECT_TRUE(check.ok()) << check.error().detail;
+    auto totals = ledger_->GetTotals();
+    ASSERT_TRUE(totals.ok());
+    EXPECT_EQ(totals->debits_posted, totals->credits_posted);
+    EXPECT_EQ(totals->debits_pending, totals->credits_pending);
+  }
+
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<Switch> sw_;
+};
+
+TEST_P(SwitchTest, CompletedTransferMovesAmountAndFeeAndRecordsTimeline) {
+  World();
+  std::vector<Notification> seen;
+  std::mutex seen_mutex;
+  sw_->SetNotifier([&](const Notification& n) {
+    std::lock_guard lock(seen_mutex);
+    seen.push_back(n);
+  });
+  TransactionView v = MustSend(ToCib(250'000, "r1"));  // EGP 2,500 -> fee EGP 2.50
+  EXPECT_EQ(v.state, TransferState::kCompleted);
+  EXPECT_TRUE(IrReference::Parse(v.ir).ok());
+  EXPECT_EQ(v.fee, 250);
+  EXPECT_EQ(v.payee_account, "2001");
+  EXPECT_EQ(v.payee_masked_name_en, "Ka*** S****");
+  EXPECT_EQ(Events(v), (std::vector<std::string>{"initiated", "debited", "credited", "completed"}));
+  for (size_t i = 1; i < v.timeline.size(); ++i) EXPECT_GE(v.timeline[i].at_ms, v.timeline[i - 1].at_ms);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 250'000 - 250);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000 + 250'000);
+  auto read = sw_->GetTransaction(v.ir);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->state, TransferState::kCompleted);
+  EXPECT_EQ(read->timeline.size(), 4u);
+  auto outbox = sw_->NotificationsFor(v.ir);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 2u);
+  ASSERT_EQ(seen.size(), 2u);
+  std::set<std::string> kinds{seen[0].kind, seen[1].kind};
+  EXPECT_EQ(kinds, (std::set<std::string>{"sent", "received"}));
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, RoutesEveryIdentifierKindAndMasksNames) {
+  World();
+  AccountInfo nbe2 = Open("NBE", "1002", "Omar Nabil", "عمر نبيل", "01001112222", 0);
+  Open("VFCASH", "", "Sara Adel", "سارة عادل", "01012345678", 0);
+  std::string card = CardWithBin("507803", "12345678");
+  Open("MEEZA", "M-1", "Hoda Fathy", "هدى فتحي", "01122223333", 0, card);
+  ASSERT_TRUE(sw_->RegisterIpa("Karim.Samir@instapay", "CIB", "2001", "01201234567").ok());
+  ASSERT_TRUE(sw_->SetDefaultAccount("+201001112222", "NBE", "1002").ok());
+
+  struct Case {
+    PayeeId payee;
+    std::string participant, account, masked_ar;
+  } cases[] = {
+      {{PayeeKind::kIpa, "karim.samir", ""}, "CIB", "2001", "كر** س***"},
+      {{PayeeKind::kMobile, "01001112222", ""}, "NBE", "1002", "عم* ن***"},
+      {{PayeeKind::kWallet, "+20 101 234 5678", ""}, "VFCASH", "01012345678", "سا** ع***"},
+      {{PayeeKind::kIban, nbe2.iban, ""}, "NBE", "1002", "عم* ن***"},
+      {{PayeeKind::kCard, card, ""}, "MEEZA", "M-1", "هد* ف***"},
+      {{PayeeKind::kAccountNumber, "2001", "CIB"}, "CIB", "2001", "كر** س***"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    auto found = sw_->Lookup(c.payee);
+    ASSERT_TRUE(found.ok()) << PayeeKindName(c.payee.kind) << " " << found.error().code;
+    EXPECT_EQ(found->participant, c.participant);
+    EXPECT_EQ(found->account_number, c.account);
+    EXPECT_EQ(found->masked_name_ar, c.masked_ar);
+    SendRequest r = ToCib(10'000, "kind-" + std::to_string(n++));
+    r.payee = c.payee;
+    TransactionView v = MustSend(r);
+    EXPECT_EQ(v.state, TransferState::kCompleted) << PayeeKindName(c.payee.kind) << " " << v.error_code;
+    EXPECT_EQ(v.payee_participant, c.participant);
+    EXPECT_EQ(v.payee_account, c.account);
+  }
+  EXPECT_EQ(Available("VFCASH", "01012345678"), 10'000);
+  EXPECT_EQ(Available("MEEZA", "M-1"), 10'000);
+  EXPECT_EQ(Available("NBE", "1002"), 20'000);
+  // Unknown identifiers and bad input are errors before any transaction.
+  EXPECT_EQ(sw_->Lookup({PayeeKind::kIpa, "nobody.here", ""}).error().code, "ipn.payee_not_found");
+  EXPECT_EQ(sw_->Lookup({PayeeKind::kIpa, "a", ""}).error().code.rfind("ipa.", 0), 0u);
+  EXPECT_EQ(sw_->Lookup({PayeeKind::kWallet, "0101", ""}).error().code.rfind("mobile.", 0), 0u);
+  EXPECT_EQ(sw_->Lookup({PayeeKind::kCard, "4111111111111111", ""}).error().code, "ipn.payee_not_found");
+  EXPECT_EQ(sw_->Lookup({PayeeKind::kAccountNumber, "2001", "ZZZ"}).error().code, "ipn.participant_unknown");
+  EXPECT_EQ(sw_->Lookup({PayeeKind::kAccountNumber, "9999", "CIB"}).error().code, "ipn.payee_not_found");
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, LinkingNeedsTheSameMobileAndIpasAreUniqueAndPermanent) {
+  World();
+  EXPECT_TRUE(sw_->VerifyLink("NBE", "1001", "+20 100 123 4567").ok());
+  EXPECT_EQ(sw_->VerifyLink("NBE", "1001", "01099999999").error().code, "ipn.link_mobile_mismatch");
+  EXPECT_EQ(sw_->VerifyLink("NBE", "7777", "01001234567").error().code, "ipn.account_not_found");
+  EXPECT_EQ(sw_->VerifyLink("XX", "1001", "01001234567").error().code, "ipn.participant_unknown");
+  ASSERT_TRUE(sw_->RegisterIpa("mona.ali", "NBE", "1001", "01001234567").ok());
+  EXPECT_TRUE(sw_->RegisterIpa("MONA.ALI@instapay", "NBE", "1001", "01001234567").ok());  // a retry
+  EXPECT_EQ(sw_->RegisterIpa("mona.other", "NBE", "1001", "01001234567").error().code, "ipn.account_has_ipa");
+  EXPECT_EQ(sw_->RegisterIpa("mona.ali", "CIB", "2001", "01201234567").error().code, "ipn.ipa_taken");
+  EXPECT_EQ(sw_->RegisterIpa("karim.s", "CIB", "2001", "01001234567").error().code, "ipn.link_mobile_mismatch");
+  ASSERT_TRUE(sw_->institution("NBE")->SetStatus("1001", AccountStatus::kClosed).ok());
+  EXPECT_EQ(sw_->VerifyLink("NBE", "1001", "01001234567").error().code, "ipn.account_closed");
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kDown}).ok());
+  EXPECT_EQ(sw_->VerifyLink("CIB", "2001", "01201234567").error().code, "ipn.participant_down");
+}
+
+TEST_P(SwitchTest, PayeeRejectsClosedAccountOrWrongNameAndTheHoldIsReleased) {
+  World();
+  SendRequest wrong_name = ToCib(100'000, "name");
+  wrong_name.expected_payee_name = "Somebody Else";
+  TransactionView v = MustSend(wrong_name);
+  EXPECT_EQ(v.state, TransferState::kRejected);
+  EXPECT_EQ(v.error_code, "ipn.name_mismatch");
+  EXPECT_EQ(Events(v), (std::vector<std::string>{"initiated", "debited", "payee_rejected"}));
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+
+  SendRequest right_name = ToCib(100'000, "name-ok");
+  right_name.expected_payee_name = "  كريم   سمير ";
+  EXPECT_EQ(MustSend(right_name).state, TransferState::kCompleted);
+
+  ASSERT_TRUE(sw_->institution("CIB")->SetStatus("2001", AccountStatus::kClosed).ok());
+  v = MustSend(ToCib(100'000, "closed"));
+  EXPECT_EQ(v.state, TransferState::kRejected);
+  EXPECT_EQ(v.error_code, "ipn.account_closed");
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'000 - 100);
+  // A rejected transfer does not use up the customer's limits.
+  auto usage = sw_->GetUsage("user-mona", "app");
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->used_today, 100'000);
+  auto notes = sw_->NotificationsFor(v.ir);
+  ASSERT_TRUE(notes.ok());
+  ASSERT_EQ(notes->size(), 1u);
+  EXPECT_EQ((*notes)[0].kind, "rejected");
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, FailuresBeforeOrWithoutCreditLeaveThePayerWhole) {
+  World();
+  // Payee's institution down.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kDown}).ok());
+  TransactionView v = MustSend(ToCib(100'000, "down"));
+  EXPECT_EQ(v.state, TransferState::kFailed);
+  EXPECT_EQ(v.error_code, "ipn.participant_down");
+  EXPECT_EQ(Events(v), (std::vector<std::string>{"initiated", "debited", "payee_unavailable"}));
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
+
+  // Payer's institution down: nothing is held at all.
+  ASSERT_TRUE(sw_->SetFault("NBE", Fault{Fault::Kind::kDown}).ok());
+  v = MustSend(ToCib(100'000, "payer-down"));
+  EXPECT_EQ(v.state, TransferState::kFailed);
+  EXPECT_EQ(Events(v), (std::vector<std::string>{"initiated", "debit_failed"}));
+  ASSERT_TRUE(sw_->SetFault("NBE", Fault{}).ok());
+
+  // Insufficient funds (the fee counts too).
+  v = MustSend(ToCib(1'000'000, "too-much"));
+  EXPECT_EQ(v.state, TransferState::kFailed);
+  EXPECT_EQ(v.error_code, "ipn.insufficient_funds");
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+
+  // The payee's institution declines everything.
+  Fault reject{Fault::Kind::kReject};
+  reject.reject_code = "ipn.participant_rejected";
+  ASSERT_TRUE(sw_->SetFault("CIB", reject).ok());
+  v = MustSend(ToCib(100'000, "reject"));
+  EXPECT_EQ(v.state, TransferState::kRejected);
+  EXPECT_EQ(v.error_code, "ipn.participant_rejected");
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000);
+
+  // Slow is only slow.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kSlow, 30}).ok());
+  auto start = std::chrono::steady_clock::now();
+  v = MustSend(ToCib(100'000, "slow"));
+  EXPECT_EQ(v.state, TransferState::kCompleted);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(30));
+  EXPECT_EQ(sw_->GetFault("CIB").kind, Fault::Kind::kSlow);
+
+  EXPECT_EQ(sw_->SetFault("NOPE", Fault{}).error().code, "ipn.participant_unknown");
+  Fault bad{Fault::Kind::kReject};
+  bad.reject_code = "made.up";
+  EXPECT_EQ(sw_->SetFault("CIB", bad).error().code, "ipn.fault_invalid");
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, TimeoutAfterDebitWithLostRequestIsReversedByReconciliation) {
+  World();
+  Fault timeout{Fault::Kind::kTimeoutAfterDebit};
+  timeout.credit_lands = false;
+  ASSERT_TRUE(sw_->SetFault("CIB", timeout).ok());
+  TransactionView v = MustSend(ToCib(100'000, "t1"));
+  EXPECT_EQ(v.state, TransferState::kTimedOutAfterDebit);
+  EXPECT_EQ(v.error_code, "ipn.participant_timeout");
+  EXPECT_GT(v.hold_expires_ms, v.created_ms);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'000 - 100);  // held
+
+  // While the payee is unreachable nothing can be decided.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kDown}).ok());
+  auto report = sw_->Reconcile();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->unresolved, 1);
+  EXPECT_EQ(sw_->GetTransaction(v.ir)->state, TransferState::kTimedOutAfterDebit);
+
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
+  report = sw_->Reconcile();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->reversed, 1);
+  auto after = sw_->GetTransaction(v.ir);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state, TransferState::kReversed);
+  EXPECT_EQ(Events(*after), (std::vector<std::string>{"initiated", "debited", "payee_timeout", "reconciled_reversed"}));
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000);
+  // The fence: the lost credit arriving late is refused, so the payee can
+  // never be paid for a transfer the payer got back.
+  auto late = sw_->institution("CIB")->Credit(CreditOrder{v.ir, {AccountKeyKind::kAccountNumber, "2001"}, 100'000, ""});
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, "ipn.credit_fenced");
+  EXPECT_EQ(Available("CIB", "2001"), 50'000);
+  EXPECT_EQ(sw_->Reconcile()->examined, 0);
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, TimeoutAfterDebitWhenCreditLandedIsCompletedByReconciliation) {
+  World();
+  Fault timeout{Fault::Kind::kTimeoutAfterDebit};
+  timeout.credit_lands = true;
+  ASSERT_TRUE(sw_->SetFault("CIB", timeout).ok());
+  TransactionView v = MustSend(ToCib(100'000, "t2"));
+  EXPECT_EQ(v.state, TransferState::kTimedOutAfterDebit);
+  EXPECT_EQ(Available("CIB", "2001"), 150'000);  // the payee has it already
+  auto report = sw_->Reconcile();  // queries are answered even under this fault
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->completed, 1);
+  auto after = sw_->GetTransaction(v.ir);
+  EXPECT_EQ(after->state, TransferState::kCompleted);
+  EXPECT_EQ(after->error_code, "");
+  EXPECT_EQ(Events(*after), (std::vector<std::string>{"initiated", "debited", "payee_timeout", "reconciled_credited",
+                                                      "completed"}));
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'000 - 100);
+  EXPECT_EQ(Available("CIB", "2001"), 150'000);  // credited once
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, BackgroundReconcilerResolvesOnItsOwn) {
+  World();
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kTimeoutAfterDebit}).ok());
+  TransactionView v = MustSend(ToCib(100'000, "bg"));
+  ASSERT_EQ(v.state, TransferState::kTimedOutAfterDebit);
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
+  sw_->StartReconciler(std::chrono::milliseconds(20));
+  TransferState state = v.state;
+  for (int i = 0; i < 500 && state == TransferState::kTimedOutAfterDebit; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    state = sw_->GetTransaction(v.ir)->state;
+  }
+  sw_->StopReconciler();
+  EXPECT_EQ(state, TransferState::kReversed);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+}
+
+TEST_P(SwitchTest, OperatorsDisputeResolveAndReverse) {
+  World();
+  TransactionView v = MustSend(ToCib(100'000, "op1"));
+  ASSERT_EQ(v.state, TransferState::kCompleted);
+  EXPECT_EQ(sw_->Dispute(v.ir, "", "why").error().code, "ipn.operator_required");
+  EXPECT_EQ(sw_->Dispute(v.ir, "agent.nour", "").error().code, "ipn.reason_required");
+  EXPECT_EQ(sw_->ResolveDispute(v.ir, "agent.nour", "x").error().code, "ipn.invalid_state");
+  auto disputed = sw_->Dispute(v.ir, "agent.nour", "customer says wrong payee");
+  ASSERT_TRUE(disputed.ok());
+  EXPECT_EQ(disputed->state, TransferState::kDisputed);
+  EXPECT_EQ(disputed->timeline.back().actor, "operator:agent.nour");
+  auto resolved = sw_->ResolveDispute(v.ir, "agent.nour", "payee confirmed correct");
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->state, TransferState::kCompleted);
+
+  ASSERT_TRUE(sw_->Dispute(v.ir, "agent.nour", "fraud report").ok());
+  auto reversed = sw_->Reverse(v.ir, "supervisor.amr", "confirmed fraud");
+  ASSERT_TRUE(reversed.ok()) << reversed.error().code;
+  EXPECT_EQ(reversed->state, TransferState::kReversed);
+  EXPECT_EQ(reversed->timeline.back().event, "reversed_by_operator");
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);  // amount and fee back
+  EXPECT_EQ(Available("CIB", "2001"), 50'000);
+  EXPECT_EQ(sw_->Reverse(v.ir, "supervisor.amr", "again").error().code, "ipn.invalid_state");
+
+  // A reversal the payee cannot fund fails and changes nothing.
+  TransactionView w = MustSend(ToCib(100'000, "op2"));
+  Open("BM", "3001", "Ali Tarek", "علي طارق", "01501234567", 0);
+  SendRequest spend;
+  spend.user_id = "user-karim";
+  spend.client_request_id = "spend";
+  spend.payer_participant = "CIB";
+  spend.payer_account = "2001";
+  spend.payee = PayeeId{PayeeKind::kAccountNumber, "3001", "BM"};
+  spend.amount = 140'000;
+  ASSERT_EQ(MustSend(spend).state, TransferState::kCompleted);
+  auto refused = sw_->Reverse(w.ir, "supervisor.amr", "late claim");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "ipn.reversal_insufficient_funds");
+  EXPECT_EQ(sw_->GetTransaction(w.ir)->state, TransferState::kCompleted);
+  EXPECT_EQ(sw_->GetTransaction(w.ir)->timeline.back().event, "reversal_failed");
+
+  // Reversing a timed-out transfer decides it now.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kTimeoutAfterDebit}).ok());
+  TransactionView t = MustSend(ToCib(10'000, "op3"));
+  ASSERT_EQ(t.state, TransferState::kTimedOutAfterDebit);
+  auto manual = sw_->Reverse(t.ir, "agent.nour", "customer asked");
+  ASSERT_TRUE(manual.ok());
+  EXPECT_EQ(manual->state, TransferState::kReversed);
+
+  auto failed_ir = MustSend(ToCib(999'999'999 / 1000, "op4")).ir;
+  EXPECT_EQ(sw_->Reverse(failed_ir, "agent.nour", "x").error().code, "ipn.invalid_state");
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, RetriesWithTheSameRequestIdReturnTheFirstResult) {
+  World();
+  TransactionView first = MustSend(ToCib(100'000, "same"));
+  TransactionView again = MustSend(ToCib(100'000, "same"));
+  EXPECT_EQ(first.ir, again.ir);
+  EXPECT_EQ(again.state, TransferState::kCompleted);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'100);
+  auto changed = sw_->Send(ToCib(200'000, "same"));
+  ASSERT_FALSE(changed.ok());
+  EXPECT_EQ(changed.error().code, "ipn.idempotency_mismatch");
+
+  // Many concurrent retries of one new request: one transfer, one IR.
+  std::vector<std::thread> threads;
+  std::vector<std::string> irs(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto sent = sw_->Send(ToCib(10'000, "burst"));
+      if (sent.ok()) irs[i] = sent->ir;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& ir : irs) EXPECT_EQ(ir, irs[0]);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'100 - 10'050);
+}
+
+TEST_P(SwitchTest, LimitsPerTransactionDayMonthAndChannel) {
+  ManualClock clock(*FromCairo(2026, 11, 30, 23, 0));
+  SwitchOptions options;
+  options.clock = &clock;
+  options.policy.user_limits = Limits{50'000, 100'000, 150'000};
+  options.policy.channel_limits["ussd"] = Limits{20'000, 30'000, 40'000};
+  Reopen(options);
+  World();
+  EXPECT_EQ(sw_->Send(ToCib(50'001, "big")).error().code, "ipn.limit_per_transaction");
+  EXPECT_EQ(MustSend(ToCib(50'000, "d1")).state, TransferState::kCompleted);
+  EXPECT_EQ(MustSend(ToCib(50'000, "d2")).state, TransferState::kCompleted);
+  EXPECT_EQ(sw_->Send(ToCib(1, "d3")).error().code, "ipn.limit_daily");
+  auto usage = sw_->GetUsage("user-mona", "app");
+  EXPECT_EQ(usage->used_today, 100'000);
+  EXPECT_EQ(usage->left_today, 0);
+  EXPECT_EQ(usage->left_this_month, 50'000);
+  // Another user is not affected.
+  SendRequest other = ToCib(10'000, "other");
+  other.user_id = "user-other";
+  EXPECT_EQ(MustSend(other).state, TransferState::kCompleted);
+
+  clock.Advance(std::chrono::hours(2));  // 1 December, Cairo: new day and new month
+  EXPECT_EQ(MustSend(ToCib(50'000, "d4")).state, TransferState::kCompleted);
+  clock.Set(*FromCairo(2026, 12, 2, 10, 0));
+  EXPECT_EQ(MustSend(ToCib(50'000, "d5")).state, TransferState::kCompleted);
+  clock.Set(*FromCairo(2026, 12, 3, 10, 0));
+  EXPECT_EQ(MustSend(ToCib(50'000, "d6")).state, TransferState::kCompleted);
+  clock.Set(*FromCairo(2026, 12, 4, 10, 0));
+  EXPECT_EQ(sw_->Send(ToCib(1, "d7")).error().code, "ipn.limit_monthly");
+
+  // Channel limits apply on top of the user's.
+  SendRequest ussd = ToCib(20'001, "u1");
+  ussd.user_id = "user-ussd";
+  ussd.channel = "ussd";
+  EXPECT_EQ(sw_->Send(ussd).error().code, "ipn.limit_per_transaction");
+  ussd.amount = 20'000;
+  EXPECT_EQ(MustSend(ussd).state, TransferState::kCompleted);
+  ussd.client_request_id = "u2";
+  ussd.amount = 10'001;
+  EXPECT_EQ(sw_->Send(ussd).error().code, "ipn.limit_daily");
+  EXPECT_EQ(sw_->GetUsage("user-ussd", "ussd")->left_today, 10'000);
+}
+
+TEST_P(SwitchTest, LimitsHoldUnderConcurrentSends) {
+  SwitchOptions options;
+  options.policy.user_limits = Limits{10'000, 100'000, 1'000'000};
+  Reopen(options);
+  World();
+  constexpr int kThreads = 8, kEach = 5;  // 40 attempts of 5,000; room for 20
+  std::atomic<int> completed{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto sent = sw_->Send(ToCib(5'000, "c" + std::to_string(t) + "-" + std::to_string(i)));
+        if (sent.ok() && sent->state == TransferState::kCompleted) ++completed;
+        else if (!sent.ok() && sent.error().code == "ipn.limit_daily") ++refused;
+        else ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(completed.load(), 20);
+  EXPECT_EQ(refused.load(), 20);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(sw_->GetUsage("user-mona", "app")->used_today, 100'000);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000 + 100'000);
+}
+
+TEST_P(SwitchTest, ConcurrentTransfersConserveMoneyAndSettlementNetsToZero) {
+  const std::vector<std::pair<std::string, std::string>> accounts = {
+      {"NBE", "1001"}, {"NBE", "1002"}, {"CIB", "2001"}, {"BM", "3001"}, {"QNB", "4001"}, {"AAIB", "5001"}};
+  int64_t opening = 0;
+  int m = 0;
+  for (const auto& [p, a] : accounts) {
+    Open(p, a, "Customer " + a, "عميل " + a, "0100000000" + std::to_string(m++), 500'000);
+    opening += 500'000;
+  }
+  ASSERT_TRUE(sw_->SetFault("QNB", Fault{Fault::Kind::kTimeoutAfterDebit, 0, true}).ok());
+  constexpr int kThreads = 6, kEach = 15;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < kEach; ++i) {
+        auto from = accounts[rng() % accounts.size()];
+        auto to = accounts[rng() % accounts.size()];
+        if (from == to) continue;
+        SendRequest r;
+        r.user_id = "u-" + from.first + from.second;
+        r.client_request_id = std::to_string(t) + "/" + std::to_string(i);
+        r.payer_participant = from.first;
+        r.payer_account = from.second;
+        r.payee = PayeeId{PayeeKind::kAccountNumber, to.second, to.first};
+        r.amount = 1'000 + static_cast<int64_t>(rng() % 20'000);
+        if (sw_->Send(r).ok()) ++ok;
+        if (i == kEach / 2 && t == 0) (void)sw_->SetFault("QNB", Fault{});  // switched at run time
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GT(ok.load(), 40);
+  ASSERT_TRUE(sw_->Reconcile().ok());
+
+  // Every piastre is somewhere: customers + fee income + in-flight clearing.
+  int64_t customers = 0;
+  for (const auto& [p, a] : accounts) customers += Available(p, a);
+  int64_t fees = 0;
+  {
+    auto rows = store_->Execute(
+        "SELECT COALESCE(SUM(fee), 0) FROM ipn_transactions WHERE state = 'completed'", {}, store::Mode::kRead);
+    ASSERT_TRUE(rows.ok());
+    fees = store::AsInt(rows->rows[0][0]);
+  }
+  EXPECT_EQ(customers + fees, opening);
+  auto open_window = sw_->OpenWindowId();
+  ASSERT_TRUE(open_window.ok());
+  auto live = sw_->GetSettlementReport(*open_window);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->status, "open");
+  EXPECT_EQ(live->net_sum, 0);
+  auto report = sw_->CloseSettlementWindow();
+  ASSERT_TRUE(report.ok()) << report.error().code;
+  EXPECT_EQ(report->status, "settled");
+  EXPECT_EQ(report->net_sum, 0);
+  int64_t sent = 0, received = 0;
+  for (const auto& p : report->positions) {
+    sent += p.sent_amount;
+    received += p.received_amount;
+    EXPECT_EQ(p.net, p.received_amount - p.sent_amount);
+  }
+  EXPECT_EQ(sent, received);
+  EXPECT_GT(sent, 0);
+  EXPECT_EQ(*sw_->OpenWindowId(), *open_window + 1);
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, SettlementWindowPositionsAndLedgerPostings) {
+  World();
+  Open("CIB", "2002", "Nadia Fouad", "نادية فؤاد", "01201112222", 500'000);
+  ASSERT_EQ(MustSend(ToCib(100'000, "s1")).state, TransferState::kCompleted);
+  SendRequest back;
+  back.user_id = "user-nadia";
+  back.client_request_id = "s2";
+  back.payer_participant = "CIB";
+  back.payer_account = "2002";
+  back.payee = PayeeId{PayeeKind::kAccountNumber, "1001", "NBE"};
+  back.amount = 30'000;
+  ASSERT_EQ(MustSend(back).state, TransferState::kCompleted);
+  // A failed transfer does not settle.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kDown}).ok());
+  ASSERT_EQ(MustSend(ToCib(5'000, "s3")).state, TransferState::kFailed);
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
+
+  auto report = sw_->CloseSettlementWindow();
+  ASSERT_TRUE(report.ok());
+  std::map<std::string, SettlementPosition> by;
+  for (const auto& p : report->positions) by[p.participant] = p;
+  EXPECT_EQ(by["NBE"].net, -70'000);
+  EXPECT_EQ(by["CIB"].net, 70'000);
+  EXPECT_EQ(by["NBE"].sent_count, 1);
+  EXPECT_EQ(by["CIB"].received_count, 1);
+  EXPECT_EQ(by["BM"].net, 0);
+  // The next window starts empty; reversing a settled transfer lands there.
+  auto v = MustSend(ToCib(20'000, "s4"));
+  ASSERT_TRUE(sw_->Reverse(v.ir, "ops", "test").ok());
+  auto second = sw_->CloseSettlementWindow();
+  ASSERT_TRUE(second.ok());
+  for (const auto& p : second->positions) EXPECT_EQ(p.net, 0) << p.participant;
+  EXPECT_EQ(sw_->GetSettlementReport(report->window_id)->status, "settled");
+  EXPECT_EQ(sw_->GetSettlementReport(999).error().code, "ipn.window_not_found");
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, ReadsAndBadInputAreClearErrors) {
+  World();
+  EXPECT_EQ(sw_->GetTransaction("not a reference").error().code.rfind("ir.", 0), 0u);
+  IrReferenceGenerator other(7);
+  EXPECT_EQ(sw_->GetTransaction(other.Next().str()).error().code, "ipn.transaction_not_found");
+  SendRequest r = ToCib(0, "zero");
+  EXPECT_EQ(sw_->Send(r).error().code, "ipn.amount_invalid");
+  r = ToCib(100, "");
+  EXPECT_EQ(sw_->Send(r).error().code, "ipn.field_required");
+  r = ToCib(100, std::string(100, 'x'));
+  EXPECT_EQ(sw_->Send(r).error().code, "ipn.field_too_long");
+  r = ToCib(100, "self");
+  r.payee = PayeeId{PayeeKind::kAccountNumber, "1001", "NBE"};
+  EXPECT_EQ(sw_->Send(r).error().code, "ipn.same_account");
+  r = ToCib(100, "ghost-bank");
+  r.payer_participant = "GHOST";
+  EXPECT_EQ(sw_->Send(r).error().code, "ipn.participant_unknown");
+  // Reading a transaction works by the digits alone, as people read it out.
+  TransactionView v = MustSend(ToCib(100, "digits"));
+  auto by_digits = sw_->GetTransaction(v.ir.substr(2));
+  ASSERT_TRUE(by_digits.ok());
+  EXPECT_EQ(by_digits->ir, v.ir);
+}
+
+TEST_P(SwitchTest, StateSurvivesReopening) {
+  World();
+  TransactionView v = MustSend(ToCib(100'000, "persist"));
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kTimeoutAfterDebit}).ok());
+  TransactionView t = MustSend(ToCib(10'000, "persist-2"));
+  Reopen(SwitchOptions{});  // faults are runtime only
+  EXPECT_EQ(sw_->GetFault("CIB").kind, Fault::Kind::kNone);
+  EXPECT_EQ(sw_->GetTransaction(v.ir)->state, TransferState::kCompleted);
+  EXPECT_EQ(sw_->GetTransaction(t.ir)->state, TransferState::kTimedOutAfterDebit);
+  EXPECT_EQ(MustSend(ToCib(100'000, "persist")).ir, v.ir);  // idempotency survives
+  EXPECT_EQ(sw_->Reconcile()->reversed, 1);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SwitchTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
+
+}  // namespace
+}  // namespace lahza::ipn
