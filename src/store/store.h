@@ -94,6 +94,8 @@ class Store {
   // snapshot that never blocks writers. Thread-safe: connections are pooled.
   virtual Result<std::unique_ptr<Transaction>> Begin(Mode mode = Mode::kWrite) = 0;
 
+  // The Store must outlive every Transaction it began.
+
   // Convenience: one statement in its own transaction, committed.
   Result<Rows> Execute(std::string_view sql, std::span<const Value> params = {}, Mode mode = Mode::kWrite);
 };

@@ -1,6 +1,7 @@
 // The store conformance suite: every case runs on SQLite (a temp file) and on
 // PostgreSQL (LAHZA_TEST_PG_URL), with the same expectations.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>

@@ -73,10 +73,13 @@ class Leftovers {
     std::erase_if(items_, [&](const auto& item) { return item.second == handle; });
   }
   ~Leftovers() {
+    // A forked child that exits normally must not delete its parent's databases.
+    if (getpid() != owner_) return;
     for (const auto& [backend, handle] : items_) Remove(backend, handle);
   }
 
  private:
+  const pid_t owner_ = getpid();
   std::mutex mutex_;
   std::vector<std::pair<std::string, std::string>> items_;
 };
@@ -113,7 +116,7 @@ class DisposableStore final : public Store {
       : inner_(std::move(inner)), backend_name_(std::move(backend)), handle_(std::move(handle)) {}
   ~DisposableStore() override {
     inner_.reset();  // close pooled connections before dropping
-    Remove(backend_name_, handle_);
+    if (getpid() == owner_) Remove(backend_name_, handle_);
   }
   Backend backend() const override { return inner_->backend(); }
   Result<std::unique_ptr<Transaction>> Begin(Mode mode) override { return inner_->Begin(mode); }
@@ -122,6 +125,7 @@ class DisposableStore final : public Store {
   std::unique_ptr<Store> inner_;
   std::string backend_name_;
   std::string handle_;
+  const pid_t owner_ = getpid();
 };
 
 }  // namespace
