@@ -50,8 +50,9 @@ std::string IsoUtc(int64_t unix_ms) {
   const hh_mm_ss<milliseconds> time{when - day};
   return IsoDate(CivilDate{static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
                            static_cast<int>(static_cast<unsigned>(ymd.day()))}) +
-         "T" + TwoDigits(static_cast<int>(time.hours().count())) + ":" + TwoDigits(static_cast<int>(time.minutes().count())) +
-         ":" + TwoDigits(static_cast<int>(time.seconds().count())) + "Z";
+         "T" + TwoDigits(static_cast<int>(time.hours().count())) + ":" +
+         TwoDigits(static_cast<int>(time.minutes().count())) + ":" +
+         TwoDigits(static_cast<int>(time.seconds().count())) + "Z";
 }
 
 // Prints the verdict; returns normally when valid and throws CLI11's

@@ -101,9 +101,10 @@ int64_t IrReferenceGenerator::SystemClockMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-IrReferenceGenerator::IrReferenceGenerator(int node, ClockMs clock) : node_(node), clock_(std::move(clock)) {
+IrReferenceGenerator::IrReferenceGenerator(int node, ClockMs clock, uint64_t resume_after)
+    : node_(node), clock_(std::move(clock)), last_(resume_after) {
   // A misconfigured node id is a deployment bug; fail at start-up, not later.
-  if (node < 0 || node > IrReference::kMaxNode || !clock_) std::abort();
+  if (node < 0 || node > IrReference::kMaxNode || !clock_ || resume_after >= IrReference::kCounterLimit) std::abort();
 }
 
 IrReference IrReferenceGenerator::Next() {

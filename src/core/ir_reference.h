@@ -59,15 +59,16 @@ bool PassesVerhoeff(std::string_view digits);
 // threads never get the same value, a clock that steps back never repeats
 // one, and bursts above 1000/ms borrow from the next millisecond. Across a
 // restart uniqueness holds as long as the clock is not set back further than
-// the borrowing; storage keeps a unique index on the reference as the last
-// line of defence.
+// the borrowing; a caller that knows the node's last issued reference (from
+// storage) passes it as `resume_after` to make restarts safe regardless.
+// Storage keeps a unique index on the reference as the last line of defence.
 class IrReferenceGenerator {
  public:
   using ClockMs = std::function<int64_t()>;  // Unix time in milliseconds
   static int64_t SystemClockMs();
 
   // `node` in 0..999, unique per running process (aborts otherwise).
-  explicit IrReferenceGenerator(int node, ClockMs clock = SystemClockMs);
+  explicit IrReferenceGenerator(int node, ClockMs clock = SystemClockMs, uint64_t resume_after = 0);
   IrReferenceGenerator(const IrReferenceGenerator&) = delete;
   IrReferenceGenerator& operator=(const IrReferenceGenerator&) = delete;
 

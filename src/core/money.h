@@ -41,7 +41,8 @@ class Money {
   // "١٢٥٠٫٥٠", "١٬٢٥٠٫٥٠ ج.م", "50 جنيه", "-3.25". The currency marker
   // (EGP, LE, L.E., ج.م, ج.م., جنيه, جنيها) may come before or after the
   // number, once. Thousands separators, when used, must group by three. At
-  // most two decimals. Errors: money.empty, money.invalid_format,
+  // most two decimals. A leading minus is accepted (adjustments, refunds);
+  // code taking a payment amount must also require is_positive(). Errors: money.empty, money.invalid_format,
   // money.too_many_decimals, money.unsupported_currency, money.overflow.
   static Result<Money> Parse(std::string_view text);
 

@@ -33,7 +33,7 @@ std::vector<std::string> StringLiterals(const std::string& source) {
 
 // A dotted code of one of core's domains: "money.overflow".
 bool IsCoreCode(const std::string& literal) {
-  static const char* const kDomains[] = {"money.", "national_id.", "mobile.", "iban.", "card.", "ipa.", "ir."};
+  static const char* const kDomains[] = {"money.", "national_id.", "mobile.", "iban.", "card.", "ipa.", "ir.", "time."};
   for (const char* domain : kDomains) {
     const std::string prefix = domain;
     if (literal.size() > prefix.size() && literal.compare(0, prefix.size(), prefix) == 0) {

@@ -114,6 +114,15 @@ TEST(IrReferenceGenerator, ClockGoingBackNeverRepeats) {
   EXPECT_NE(after, before);
 }
 
+TEST(IrReferenceGenerator, ResumesAfterTheLastIssuedReference) {
+  const auto fixed = [] { return IrReference::kEpochUnixMs + 10; };
+  IrReferenceGenerator before_restart(3, fixed);
+  IrReference last = before_restart.Next();
+  for (int i = 0; i < 5000; ++i) last = before_restart.Next();  // borrowed 5 ms ahead of the clock
+  IrReferenceGenerator after_restart(3, fixed, last.counter());
+  EXPECT_EQ(after_restart.Next().counter(), last.counter() + 1);
+}
+
 TEST(IrReferenceGenerator, UniqueAcrossThreads) {
   IrReferenceGenerator generator(7);
   constexpr int kThreads = 8;
