@@ -55,6 +55,30 @@ TEST(Iban, LengthTable) {
   EXPECT_EQ(IbanLength(""), 0);
 }
 
+TEST(Iban, EveryRegisteredCountryAtItsExactLength) {
+  int countries = 0;
+  for (char a = 'A'; a <= 'Z'; ++a) {
+    for (char b = 'A'; b <= 'Z'; ++b) {
+      const std::string country{a, b};
+      const int length = IbanLength(country);
+      if (length == 0) continue;
+      ++countries;
+      ASSERT_GE(length, 15) << country;
+      ASSERT_LE(length, 34) << country;
+      // A digits-only BBAN with correct check digits, then one character
+      // shorter and longer.
+      std::string bban;
+      for (int i = 0; i < length - 4; ++i) bban.push_back(static_cast<char>('0' + (i * 7 + a) % 10));
+      const int check = 98 - IbanMod97(country + "00" + bban);
+      const std::string iban = country + (check < 10 ? "0" : "") + std::to_string(check) + bban;
+      ASSERT_OK(Iban::Parse(iban)) << iban;
+      EXPECT_ERROR(Iban::Parse(iban + "0"), "iban.invalid_length");
+      EXPECT_ERROR(Iban::Parse(iban.substr(0, iban.size() - 1)), "iban.invalid_length");
+    }
+  }
+  EXPECT_EQ(countries, 89);  // the SWIFT registry as of 2025
+}
+
 TEST(Iban, LengthBoundaries) {
   EXPECT_ERROR(Iban::Parse("EG38001900050000000026318000"), "iban.invalid_length");    // 28
   EXPECT_ERROR(Iban::Parse("EG3800190005000000002631800021"), "iban.invalid_length");  // 30
