@@ -652,6 +652,54 @@ TEST_P(SwitchTest, StateSurvivesReopening) {
   EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'100);
 }
 
+// A switch that dies mid-transfer leaves a transaction in initiated, debited
+// or credited. We recreate each of those situations in the database as a
+// crash would leave it and check that reconciliation finishes them correctly.
+TEST_P(SwitchTest, ReconciliationFinishesTransfersInterruptedByACrash) {
+  World();
+  auto set_state = [&](const std::string& ir, const std::string& state) {
+    auto r = store_->Execute("UPDATE ipn_transactions SET state = $1, updated_ms = 0 WHERE ir = $2",
+                             std::vector<store::Value>{store::Value(state), store::Value(ir)});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->affected, 1);
+  };
+  // (a) Crashed after the payer's hold, before the state was written.
+  ASSERT_TRUE(sw_->SetFault("NBE", Fault{Fault::Kind::kDown}).ok());
+  TransactionView a = MustSend(ToCib(100'000, "crash-a"));
+  ASSERT_TRUE(sw_->SetFault("NBE", Fault{}).ok());
+  set_state(a.ir, "initiated");
+  ASSERT_TRUE(sw_->institution("NBE")->DebitHold(DebitOrder{a.ir, "1001", 100'000, 100, 3600}).ok());
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'100);
+  // (b) Crashed after the debit, before asking the payee.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kTimeoutAfterDebit, 0, false}).ok());
+  TransactionView b = MustSend(ToCib(20'000, "crash-b"));
+  set_state(b.ir, "debited");
+  // (c) Crashed after the payee credited, before posting the hold.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kTimeoutAfterDebit, 0, true}).ok());
+  TransactionView c = MustSend(ToCib(30'000, "crash-c"));
+  set_state(c.ir, "credited");
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
+
+  auto report = sw_->Reconcile();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->examined, 3);
+  EXPECT_EQ(report->failed, 1);
+  EXPECT_EQ(report->reversed, 1);
+  EXPECT_EQ(report->completed, 1);
+  EXPECT_EQ(sw_->GetTransaction(a.ir)->state, TransferState::kFailed);
+  EXPECT_EQ(sw_->GetTransaction(a.ir)->timeline.back().event, "recovered_debit_cancelled");
+  EXPECT_EQ(sw_->GetTransaction(b.ir)->state, TransferState::kReversed);
+  EXPECT_EQ(sw_->GetTransaction(c.ir)->state, TransferState::kCompleted);
+  // Only (c) moved money: 30,000 and its 50 piastre fee.
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 30'050);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000 + 30'000);
+  // A debit arriving after the cancellation is refused.
+  auto late = sw_->institution("NBE")->DebitHold(DebitOrder{b.ir, "1001", 20'000, 50, 3600});
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, "ipn.debit_fenced");
+  ExpectLedgerHealthy();
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SwitchTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
 
 }  // namespace
