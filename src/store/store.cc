@@ -143,6 +143,17 @@ std::string_view StripTrailingForUpdate(std::string_view sql) {
   return before;
 }
 
+namespace {
+// "$$" or "$name$" starting at `at` (a dollar-quote opener), else empty.
+// "$1" is a placeholder, not a tag: tags cannot start with a digit.
+std::string_view DollarTag(std::string_view script, size_t at) {
+  size_t end = at + 1;
+  while (end < script.size() && (std::isalpha(static_cast<unsigned char>(script[end])) || script[end] == '_')) ++end;
+  if (end < script.size() && script[end] == '$') return script.substr(at, end + 1 - at);
+  return {};
+}
+}  // namespace
+
 std::vector<std::string> SplitStatements(std::string_view script) {
   std::vector<std::string> statements;
   std::string current;
@@ -158,6 +169,12 @@ std::vector<std::string> SplitStatements(std::string_view script) {
       while (end < script.size() && script[end] != c) ++end;
       current.append(script.substr(i, end + 1 - i));
       i = end;
+    } else if (c == '$' && DollarTag(script, i).size() > 0) {  // PostgreSQL $tag$ ... $tag$ body
+      std::string_view tag = DollarTag(script, i);
+      size_t end = script.find(tag, i + tag.size());
+      end = end == std::string_view::npos ? script.size() : end + tag.size();
+      current.append(script.substr(i, end - i));
+      i = end - 1;
     } else if (c == '-' && i + 1 < script.size() && script[i + 1] == '-') {
       while (i < script.size() && script[i] != '\n') ++i;
       current.push_back('\n');

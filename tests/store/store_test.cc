@@ -526,6 +526,11 @@ TEST(StoreSql, SplitStatements) {
   EXPECT_EQ(parts[0], "A 'x;y'");
   EXPECT_EQ(parts[1], "B \"c;d\" \n ");
   EXPECT_EQ(parts[2], "C");
+  auto dollar = internal::SplitStatements("CREATE FUNCTION f() AS $body$ BEGIN; x; END $body$; SELECT $1; $$a;b$$");
+  ASSERT_EQ(dollar.size(), 3u);
+  EXPECT_EQ(dollar[0], "CREATE FUNCTION f() AS $body$ BEGIN; x; END $body$");
+  EXPECT_EQ(dollar[1], "SELECT $1");
+  EXPECT_EQ(dollar[2], "$$a;b$$");
 }
 
 }  // namespace
