@@ -1,6 +1,8 @@
 // The store conformance suite: every case runs on SQLite (a temp file) and on
 // PostgreSQL (LAHZA_TEST_PG_URL), with the same expectations.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -201,6 +203,51 @@ TEST_P(StoreTest, CommitIsDurableAcrossReopen) {
   ASSERT_EQ(rows.rows.size(), 1u);
   EXPECT_EQ(AsInt(rows.rows[0][0]), 42);
   EXPECT_EQ(AsText(rows.rows[0][1]), "مؤكد");
+}
+
+// A child process commits rows one by one and acknowledges each through a
+// pipe; it is killed with SIGKILL mid-stream. Every acknowledged row must be
+// there afterwards, and the database must open cleanly.
+TEST_P(StoreTest, AcknowledgedCommitsSurviveSigkill) {
+  std::string url = FreshUrl(GetParam());
+  ASSERT_FALSE(url.empty());
+  {
+    auto setup = Open(url);
+    ASSERT_TRUE(setup.ok());
+    Run(**setup, "CREATE TABLE acked (id BIGINT PRIMARY KEY, s TEXT NOT NULL)");
+  }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    auto store = Open(url);
+    if (!store.ok()) _exit(2);
+    for (int64_t i = 0;; ++i) {
+      auto tx = (*store)->Begin();
+      if (!tx.ok()) _exit(3);
+      const Value row[] = {i, std::string("تحويل رقم ") + std::to_string(i)};
+      if (!(*tx)->Execute("INSERT INTO acked (id, s) VALUES ($1, $2)", row).ok() || !(*tx)->Commit().ok()) _exit(4);
+      if (write(fds[1], &i, sizeof i) != sizeof i) _exit(5);
+    }
+  }
+  close(fds[1]);
+  int64_t last = -1, got = 0;
+  while (last < 150 && read(fds[0], &got, sizeof got) == sizeof got) last = got;
+  kill(child, SIGKILL);
+  // Acknowledgements already in the pipe count too.
+  while (read(fds[0], &got, sizeof got) == sizeof got) last = got;
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  ASSERT_GE(last, 150);
+  auto reopened = Open(url);
+  ASSERT_TRUE(reopened.ok()) << Describe(reopened.error());
+  Rows rows = Run(**reopened, "SELECT COUNT(*), MIN(id), MAX(id) FROM acked WHERE id <= $1", {last});
+  EXPECT_EQ(AsInt(rows.rows.at(0).at(0)), last + 1);
+  EXPECT_EQ(AsInt(rows.rows.at(0).at(2)), last);
 }
 
 TEST_P(StoreTest, ReadTransactionSeesOneSnapshotAndCannotWrite) {
