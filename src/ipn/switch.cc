@@ -98,15 +98,30 @@ Switch::Impl::Impl(store::Store& store, ledger::Ledger& ledger, SwitchOptions op
     : store_(store),
       ledger_(ledger),
       options_(std::move(options)),
-      clock_(options_.clock ? options_.clock : &system_clock_),
-      generator_(options_.node) {}
+      clock_(options_.clock ? options_.clock : &system_clock_) {}
 
 Switch::Impl::~Impl() { StopReconciler(); }
 
 Status Switch::Impl::Init() {
   LAHZA_TRY(options_.policy.Validate());
   if (options_.hold_timeout_seconds <= 0) return Error("ipn.policy_invalid", "hold timeout must be positive");
+  if (options_.node < 0 || options_.node > IrReference::kMaxNode) return Error("ipn.policy_invalid", "node 0..999");
   LAHZA_TRY(internal::MigrateIpn(store_));
+  {
+    // Resume after this node's last reference, so a restart with a clock that
+    // went back can never reissue one.
+    auto node = IrReference::FromParts(options_.node, 0).str().substr(0, 5);  // "IR" + 3-digit node
+    auto last = store_.Execute("SELECT MAX(ir) FROM ipn_transactions WHERE ir LIKE $1",
+                               std::vector<store::Value>{V(node + "%")}, store::Mode::kRead);
+    if (!last.ok()) return last.error();
+    uint64_t resume_after = 0;
+    if (!last->rows.empty() && !store::IsNull(last->rows[0][0])) {
+      auto parsed = IrReference::Parse(store::AsText(last->rows[0][0]));
+      if (parsed.ok()) resume_after = parsed->counter();
+    }
+    generator_ = std::make_unique<IrReferenceGenerator>(options_.node, IrReferenceGenerator::SystemClockMs,
+                                                        resume_after);
+  }
   std::vector<ledger::Account> accounts;
   for (const Participant& p : options_.directory.participants()) {
     auto number = internal::WithWrite(store_, [&](store::Transaction& tx) -> Result<int64_t> {
@@ -621,11 +636,11 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   CairoTime cairo = ToCairo(clock_->Now());
   std::string month = std::to_string(cairo.year) + "-" + TwoDigits(cairo.month);
   std::string day = month + "-" + TwoDigits(cairo.day);
-  std::string ir = generator_.Next().str();
+  std::string ir;
   int64_t now = internal::NowMs();
   int64_t hold_expires = now + options_.hold_timeout_seconds * 1000;
 
-  auto recorded = internal::WithWrite(store_, [&](store::Transaction& tx) -> Status {
+  auto record = [&](store::Transaction& tx) -> Status {
     auto ins = tx.Execute(
         "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, "
         "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
@@ -662,16 +677,19 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
       }
     }
     return AppendTimeline(tx, ir, now, TransferState::kInitiated, "initiated", "switch", "");
-  });
-  if (!recorded.ok()) {
-    if (recorded.error().code == "ipn.duplicate_request") {
-      // A concurrent retry with the same client request id won the insert.
-      auto again = FindRequest(request);
-      if (!again.ok()) return again.error();
-      if (again->has_value()) return std::move(**again);
-    }
-    return recorded.error();
+  };
+  Status recorded = Error("ipn.internal", "not recorded");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ir = generator_->Next().str();
+    recorded = internal::WithWrite(store_, record);
+    if (recorded.ok() || recorded.error().code != "ipn.duplicate_request") break;
+    // A concurrent retry with the same client request id won the insert...
+    auto again = FindRequest(request);
+    if (!again.ok()) return again.error();
+    if (again->has_value()) return std::move(**again);
+    // ...or, rarely, another process on the same node issued this IR: take a new one.
   }
+  if (!recorded.ok()) return recorded.error();
   Process(ir, request, *route, *fee);
   return ReadView(ir);
 }

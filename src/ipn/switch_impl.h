@@ -126,7 +126,7 @@ class Switch::Impl {
   SwitchOptions options_;
   SystemClock system_clock_;
   const Clock* clock_;
-  IrReferenceGenerator generator_;
+  std::unique_ptr<IrReferenceGenerator> generator_;  // made in Init, resuming after the last stored IR
   std::map<std::string, int64_t, std::less<>> numbers_;
   std::map<std::string, std::unique_ptr<LocalInstitution>, std::less<>> institutions_;
 
