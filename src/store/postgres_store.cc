@@ -174,6 +174,8 @@ class PostgresTransaction final : public Transaction {
         storage.push_back(std::to_string(*number));
         pointers.push_back(storage.back().c_str());
       } else if (const auto* text = std::get_if<std::string>(&value)) {
+        // PostgreSQL text cannot hold NUL, and c_str() would cut there silently.
+        if (text->find('\0') != std::string::npos) return Failure("text parameter contains a NUL byte");
         pointers.push_back(text->c_str());
       } else {
         pointers.push_back(nullptr);  // libpqxx sends a null pointer as SQL NULL

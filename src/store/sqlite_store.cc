@@ -143,6 +143,7 @@ class Connection {
       if (const auto* number = std::get_if<int64_t>(&params[k])) {
         rc = sqlite3_bind_int64(prepared.stmt, index, *number);
       } else if (const auto* text = std::get_if<std::string>(&params[k])) {
+        if (text->find('\0') != std::string::npos) return Failure("text parameter contains a NUL byte");
         // SQLITE_STATIC: the caller's strings outlive the step loop.
         rc = sqlite3_bind_text64(prepared.stmt, index, text->data(), text->size(), SQLITE_STATIC, SQLITE_UTF8);
       } else {

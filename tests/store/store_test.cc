@@ -69,6 +69,10 @@ TEST_P(StoreTest, TypesRoundTrip) {
   EXPECT_TRUE(IsNull(rows.rows[2][1]));
   EXPECT_EQ(AsText(rows.rows[2][2]), "");  // empty text is not NULL
   EXPECT_EQ(AsText(rows.rows[3][2]), "it's; \"quoted\" -- no comment");
+  // NUL cannot be stored in PostgreSQL text, so neither backend accepts it.
+  auto nul = store_->Execute("INSERT INTO t (id, s) VALUES (5, $1)", std::vector<Value>{std::string("a\0b", 3)});
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.error().code, "store.error");
   // Looking up by the Arabic text finds it byte for byte.
   Rows found = Run("SELECT id FROM t WHERE s = $1", {arabic});
   ASSERT_EQ(found.rows.size(), 1u);
