@@ -1,10 +1,13 @@
 // LocalInstitution: a participant's customer accounts (store) and money
 // (ledger), in process. The switch only reaches it through Institution.
 //
-// Each money operation claims a row in ipn_inst_ops before touching the
-// ledger and moves it by compare-and-set afterwards. That row is what makes
-// the inquiries decisive: QueryCredit/CancelDebit either find the operation
-// (and finish or undo it) or plant a fence so it can never happen later —
+// Every money operation is a ledger transfer whose id is derived from the IR
+// ("<IR>/hold", "<IR>/credit", ...). The ledger decides an id at most once,
+// failures included, which makes the inquiries decisive: QueryCredit and
+// CancelDebit submit a transfer the ledger must refuse (a "fence") under the
+// operation's id. Either the real operation got there first (the fence is
+// refused as a different transfer with that id, and we look at what
+// happened), or the fence did and the operation can never happen later —
 // the property the switch's reconciliation relies on to reverse safely.
 #include <algorithm>
 
@@ -85,12 +88,6 @@ class Local final : public LocalInstitution {
     auto account = Lookup({AccountKeyKind::kAccountNumber, order.account_number});
     if (!account.ok()) return account.error();
     if (account->status != AccountStatus::kOpen) return Error("ipn.payer_account_closed", order.account_number);
-    std::string op = order.ir + "/debit";
-    auto claimed = Claim(op, order.account_number, account->ledger_account, order.amount, order.fee);
-    if (!claimed.ok()) return claimed.error();
-    if (*claimed == "held" || *claimed == "posted") return {};  // a retry of a debit that happened
-    if (*claimed != "claimed") return Error("ipn.debit_fenced", op + " is " + *claimed);
-
     std::vector<ledger::Transfer> holds;
     holds.push_back(HoldTransfer(order.ir + "/hold", account->ledger_account, accounts_.clearing, order.amount,
                                  internal::kTransferHold, order));
@@ -99,31 +96,22 @@ class Local final : public LocalInstitution {
                                    internal::kTransferFeeHold, order));
     }
     auto results = ledger_.CreateTransfers(holds);
-    if (!results.ok()) return results.error();  // nothing applied; the claim stays and CancelDebit cleans it up
+    if (!results.ok()) return results.error();  // nothing applied
     ledger::TransferCode failed = ledger::TransferCode::kOk;
     for (const auto& r : *results) {
-      if (!r.ok()) failed = r.code;
+      if (!r.ok() && failed == ledger::TransferCode::kOk) failed = r.code;
     }
-    if (failed != ledger::TransferCode::kOk) {
-      // One of the two holds failed (e.g. enough for the amount but not the
-      // fee): release whatever was held, then report the first failure.
-      LAHZA_TRY(VoidHolds(order.ir));
-      LAHZA_TRY(Move(op, {"claimed"}, "failed"));
-      if (failed == ledger::TransferCode::kExceedsCredits) return Error("ipn.insufficient_funds", order.ir);
-      return ledger::ToError(failed);
-    }
-    auto moved = Move(op, {"claimed"}, "held");
-    if (!moved.ok()) {
-      // CancelDebit fenced the operation while the holds were in flight: it
-      // may have found nothing to void, so undo them here.
-      LAHZA_TRY(VoidHolds(order.ir));
-      return Error("ipn.debit_fenced", op);
-    }
-    return {};
+    if (failed == ledger::TransferCode::kOk) return {};
+    // One of the two holds failed (e.g. enough for the amount but not the
+    // fee): release whatever was held, then report the first failure.
+    LAHZA_TRY(VoidHolds(order.ir));
+    if (failed == ledger::TransferCode::kExceedsCredits) return Error("ipn.insufficient_funds", order.ir);
+    // The id was decided before with other fields: CancelDebit's fence.
+    if (failed == ledger::TransferCode::kExistsWithDifferentFields) return Error("ipn.debit_fenced", order.ir);
+    return ledger::ToError(failed);
   }
 
   Status PostHold(std::string_view ir) override {
-    std::string op = std::string(ir) + "/debit";
     std::vector<ledger::Transfer> posts{Resolve(std::string(ir) + "/post", std::string(ir) + "/hold",
                                                 ledger::transfer_flags::kPostPending),
                                         Resolve(std::string(ir) + "/fee-post", std::string(ir) + "/fee",
@@ -132,47 +120,41 @@ class Local final : public LocalInstitution {
     if (!results.ok()) return results.error();
     const auto& principal = (*results)[0];
     if (!principal.ok()) {
-      if (principal.code == ledger::TransferCode::kPendingTransferExpired) return Error("ipn.hold_expired", op);
-      if (principal.code == ledger::TransferCode::kPendingTransferAlreadyVoided) return Error("ipn.hold_voided", op);
+      if (principal.code == ledger::TransferCode::kPendingTransferExpired) return Error("ipn.hold_expired", std::string(ir));
+      if (principal.code == ledger::TransferCode::kPendingTransferAlreadyVoided ||
+          principal.code == ledger::TransferCode::kPendingTransferNotFound ||
+          principal.code == ledger::TransferCode::kPendingTransferNotPending) {
+        return Error("ipn.hold_voided", std::string(ir));
+      }
       return ledger::ToError(principal.code);
     }
     // No fee hold exists for a fee-free transfer: that post finds nothing.
     const auto& fee = (*results)[1];
-    if (!fee.ok() && fee.code != ledger::TransferCode::kPendingTransferNotFound) return ledger::ToError(fee.code);
-    auto moved = Move(op, {"held", "posted"}, "posted");
-    if (!moved.ok() && moved.error().code != "ipn.op_state") return moved.error();
-    return {};
-  }
-
-  Status VoidHold(std::string_view ir) override {
-    std::string op = std::string(ir) + "/debit";
-    LAHZA_TRY(VoidHolds(std::string(ir)));
-    auto moved = Move(op, {"held", "claimed", "voided"}, "voided");
-    if (!moved.ok() && moved.error().code != "ipn.op_state") return moved.error();
-    return {};
-  }
-
-  Result<bool> CancelDebit(std::string_view ir) override {
-    std::string op = std::string(ir) + "/debit";
-    // A fence if nothing was claimed; otherwise learn where the debit stands.
-    auto status = Fence(op, "cancelled");
-    if (!status.ok()) return status.error();
-    if (*status == "cancelled" || *status == "failed") return true;
-    if (*status == "posted") return false;
-    if (*status == "voided") return true;
-    // "claimed" (in flight or abandoned) or "held": stop it and release.
-    auto moved = Move(op, {"claimed", "held"}, "cancelled");
-    if (!moved.ok()) {
-      if (moved.error().code != "ipn.op_state") return moved.error();
-      return CancelDebit(ir);  // it moved meanwhile (posted or voided): look again
+    if (!fee.ok() && fee.code != ledger::TransferCode::kPendingTransferNotFound &&
+        fee.code != ledger::TransferCode::kPendingTransferNotPending) {
+      return ledger::ToError(fee.code);
     }
-    auto voided = VoidHolds(std::string(ir));
+    return {};
+  }
+
+  Status VoidHold(std::string_view ir) override { return VoidHolds(std::string(ir)); }
+
+  Result<bool> CancelDebit(std::string_view ir_view) override {
+    std::string ir(ir_view);
+    // Fence both hold ids: a transfer the ledger refuses is still decided
+    // forever, so a DebitHold arriving later finds its ids taken. If a hold
+    // got there first the fence is refused instead, and we void the hold.
+    std::vector<ledger::Transfer> fences{Fence(ir + "/hold"), Fence(ir + "/fee")};
+    auto results = ledger_.CreateTransfers(fences);
+    if (!results.ok()) return results.error();
+    if ((*results)[0].code != ledger::TransferCode::kExistsWithDifferentFields &&
+        (*results)[1].code != ledger::TransferCode::kExistsWithDifferentFields) {
+      return true;  // fenced: never held, never will be
+    }
+    Status voided = VoidHolds(ir);
     if (!voided.ok()) {
-      if (voided.error().code != "ipn.hold_posted") return voided.error();
-      // PostHold won the race: record the truth.
-      auto fixed = Move(op, {"cancelled"}, "posted");
-      if (!fixed.ok() && fixed.error().code != "ipn.op_state") return fixed.error();
-      return false;
+      if (voided.error().code == "ipn.hold_posted") return false;
+      return voided.error();
     }
     return true;
   }
@@ -188,77 +170,80 @@ class Local final : public LocalInstitution {
         return Error("ipn.name_mismatch", account->account_number);
       }
     }
-    std::string op = order.ir + "/credit";
-    auto claimed = Claim(op, account->account_number, account->ledger_account, order.amount, 0);
-    if (!claimed.ok()) return claimed.error();
-    if (*claimed == "credited") return *account;
-    if (*claimed != "claimed") return Error("ipn.credit_fenced", op + " is " + *claimed);
-    auto done = ApplyCredit(op, order.ir, account->ledger_account, order.amount);
-    if (!done.ok()) return done.error();
-    if (!*done) return Error("ipn.credit_fenced", op);
+    ledger::Transfer t;
+    t.id = order.ir + "/credit";
+    t.debit_account_id = accounts_.clearing;
+    t.credit_account_id = account->ledger_account;
+    t.amount = order.amount;
+    t.code = internal::kTransferCredit;
+    t.user_data = order.ir;
+    auto r = ApplyOne(t);
+    if (!r.ok()) return r.error();
+    if (r->code == ledger::TransferCode::kExistsWithDifferentFields) return Error("ipn.credit_fenced", order.ir);
+    if (!r->ok()) return ledger::ToError(r->code);
     return *account;
   }
 
   Result<CreditStatus> QueryCredit(std::string_view ir) override {
-    std::string op = std::string(ir) + "/credit";
-    auto status = Fence(op, "fenced");
-    if (!status.ok()) return status.error();
-    if (*status == "credited") return CreditStatus::kCredited;
-    if (*status != "claimed") return CreditStatus::kNotCredited;
-    // Claimed but not finished: the credit is ours to complete (same ledger
-    // id, so it cannot land twice), then the answer is definite.
-    auto claimed = ReadOp(op);
-    if (!claimed.ok()) return claimed.error();
-    auto done = ApplyCredit(op, std::string(ir), claimed->ledger_id, claimed->amount);
-    if (!done.ok()) return done.error();
-    return *done ? CreditStatus::kCredited : CreditStatus::kNotCredited;
+    std::string id = std::string(ir) + "/credit";
+    auto fenced = ApplyOne(Fence(id));
+    if (!fenced.ok()) return fenced.error();
+    if (fenced->code != ledger::TransferCode::kExistsWithDifferentFields) return CreditStatus::kNotCredited;
+    // Something else holds the id: a credit (answer yes) or a credit that
+    // failed (no: its id is taken, so it can never succeed either).
+    auto record = ledger_.LookupTransfer(id);
+    if (!record.ok()) return record.error();
+    if (!record->has_value()) return Error("ipn.internal", "decided transfer not found: " + id);
+    return (*record)->result.ok() ? CreditStatus::kCredited : CreditStatus::kNotCredited;
   }
 
   Status ReturnCredit(std::string_view ir) override {
-    auto op = ReadOp(std::string(ir) + "/credit");
-    if (!op.ok()) return op.error();
-    if (op->status != "credited") return Error("ipn.invalid_state", "no credit to return for " + std::string(ir));
+    auto credit = ledger_.LookupTransfer(std::string(ir) + "/credit");
+    if (!credit.ok()) return credit.error();
+    if (!credit->has_value() || !(*credit)->result.ok()) {
+      return Error("ipn.invalid_state", "no credit to return for " + std::string(ir));
+    }
+    const ledger::Transfer& original = (*credit)->transfer;
     ledger::Transfer t;
     t.id = std::string(ir) + "/return";
-    t.debit_account_id = op->ledger_id;
+    t.debit_account_id = original.credit_account_id;
     t.credit_account_id = accounts_.clearing;
-    t.amount = op->amount;
+    t.amount = original.amount;
     t.code = internal::kTransferReturn;
     t.user_data = std::string(ir);
     auto r = ApplyOne(t);
     if (!r.ok()) return r.error();
-    if (r->code == ledger::TransferCode::kExceedsCredits) return Error("ipn.reversal_insufficient_funds", op->account);
+    if (r->code == ledger::TransferCode::kExceedsCredits) return Error("ipn.reversal_insufficient_funds", std::string(ir));
     if (!r->ok()) return ledger::ToError(r->code);
     return {};
   }
 
-  Status Refund(std::string_view ir) override {
-    auto op = ReadOp(std::string(ir) + "/debit");
-    if (!op.ok()) return op.error();
-    // A debit that was never posted (voided, cancelled, expired) left the
-    // payer's money where it was: nothing to give back.
-    if (op->status == "voided" || op->status == "cancelled" || op->status == "failed") return {};
-    if (op->status == "held" || op->status == "claimed") {
-      // Undecided (e.g. its hold expired): settle it now, one way or the other.
+  Status Refund(std::string_view ir_view) override {
+    std::string ir(ir_view);
+    auto hold = ledger_.LookupTransfer(ir + "/hold");
+    if (!hold.ok()) return hold.error();
+    if (!hold->has_value() || !(*hold)->result.ok()) return {};  // never held: nothing to give back
+    if ((*hold)->hold_state != ledger::HoldState::kPosted) {
+      // Undecided (e.g. expired or still pending): settle it now.
       auto freed = CancelDebit(ir);
       if (!freed.ok()) return freed.error();
       if (*freed) return {};
-      op->status = "posted";
     }
-    if (op->status != "posted") return Error("ipn.invalid_state", "no posted debit to refund for " + std::string(ir));
+    auto fee = ledger_.LookupTransfer(ir + "/fee");
+    if (!fee.ok()) return fee.error();
     std::vector<ledger::Transfer> refunds;
     ledger::Transfer t;
-    t.id = std::string(ir) + "/refund";
+    t.id = ir + "/refund";
     t.debit_account_id = accounts_.clearing;
-    t.credit_account_id = op->ledger_id;
-    t.amount = op->amount;
+    t.credit_account_id = (*hold)->transfer.debit_account_id;
+    t.amount = (*hold)->transfer.amount;
     t.code = internal::kTransferRefund;
-    t.user_data = std::string(ir);
+    t.user_data = ir;
     refunds.push_back(t);
-    if (op->fee > 0) {
-      t.id = std::string(ir) + "/refund-fee";
+    if (fee->has_value() && (*fee)->result.ok() && (*fee)->hold_state == ledger::HoldState::kPosted) {
+      t.id = ir + "/refund-fee";
       t.debit_account_id = accounts_.fees;
-      t.amount = op->fee;
+      t.amount = (*fee)->transfer.amount;
       refunds.push_back(t);
     }
     auto results = ledger_.CreateTransfers(refunds);
@@ -430,80 +415,17 @@ class Local final : public LocalInstitution {
     return {};
   }
 
-  struct Op {
-    std::string status;
-    std::string account;
-    int64_t ledger_id = 0;
-    int64_t amount = 0;
-    int64_t fee = 0;
-  };
-  Result<Op> ReadOp(const std::string& op) {
-    auto rows = store_.Execute(
-        "SELECT status, account_number, ledger_id, amount, fee FROM ipn_inst_ops WHERE participant = $1 AND op_id = $2",
-        std::vector<store::Value>{V(participant_.code), V(op)}, store::Mode::kRead);
-    if (!rows.ok()) return rows.error();
-    if (rows->rows.empty()) return Error("ipn.invalid_state", "no record of " + op);
-    const auto& r = rows->rows[0];
-    return Op{store::AsText(r[0]), store::AsText(r[1]), store::AsInt(r[2]), store::AsInt(r[3]), store::AsInt(r[4])};
-  }
-
-  // Inserts the operation as "claimed" unless it exists; returns its status.
-  Result<std::string> Claim(const std::string& op, const std::string& account, int64_t ledger_id, int64_t amount,
-                            int64_t fee) {
-    return InsertOrRead(op, "claimed", account, ledger_id, amount, fee);
-  }
-  Result<std::string> Fence(const std::string& op, const std::string& status) {
-    return InsertOrRead(op, status, "", 0, 0, 0);
-  }
-  Result<std::string> InsertOrRead(const std::string& op, const std::string& status, const std::string& account,
-                                   int64_t ledger_id, int64_t amount, int64_t fee) {
-    return internal::WithWrite(store_, [&](store::Transaction& tx) -> Result<std::string> {
-      std::vector<store::Value> p{V(participant_.code), V(op), V(status), V(account), V(ledger_id), V(amount),
-                                  V(fee), V(internal::NowMs())};
-      auto ins = tx.Execute(
-          "INSERT INTO ipn_inst_ops (participant, op_id, status, account_number, ledger_id, amount, fee, updated_ms) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (participant, op_id) DO NOTHING",
-          p);
-      if (!ins.ok()) return ins.error();
-      auto rows = tx.Execute("SELECT status FROM ipn_inst_ops WHERE participant = $1 AND op_id = $2",
-                             std::span<const store::Value>(p.data(), 2));
-      if (!rows.ok()) return rows.error();
-      return store::AsText(rows->rows.at(0).at(0));
-    });
-  }
-
-  // Compare-and-set of an operation's status; ipn.op_state when it was in
-  // none of `from`.
-  Status Move(const std::string& op, std::initializer_list<std::string_view> from, std::string_view to) {
-    for (std::string_view f : from) {
-      auto r = store_.Execute(
-          "UPDATE ipn_inst_ops SET status = $1, updated_ms = $2 WHERE participant = $3 AND op_id = $4 AND status = $5",
-          std::vector<store::Value>{V(to), V(internal::NowMs()), V(participant_.code), V(op), V(f)});
-      if (!r.ok()) return r.error();
-      if (r->affected > 0) return {};
-    }
-    return Error("ipn.op_state", op);
-  }
-
-  // The credit in the ledger (idempotent by id), then claimed -> credited.
-  // False when the operation was fenced meanwhile or the ledger refused.
-  Result<bool> ApplyCredit(const std::string& op, const std::string& ir, int64_t ledger_id, int64_t amount) {
+  // A transfer the ledger refuses (amount 0) under `id`: decided forever,
+  // so the real operation can never take that id afterwards.
+  ledger::Transfer Fence(std::string id) const {
     ledger::Transfer t;
-    t.id = ir + "/credit";
+    t.id = std::move(id);
     t.debit_account_id = accounts_.clearing;
-    t.credit_account_id = ledger_id;
-    t.amount = amount;
-    t.code = internal::kTransferCredit;
-    t.user_data = ir;
-    auto r = ApplyOne(t);
-    if (!r.ok()) return r.error();
-    if (!r->ok()) {
-      LAHZA_TRY(Move(op, {"claimed"}, "failed"));
-      return false;
-    }
-    auto moved = Move(op, {"claimed", "credited"}, "credited");
-    if (!moved.ok()) return moved.error();
-    return true;
+    t.credit_account_id = accounts_.fees;
+    t.amount = 0;
+    t.code = internal::kTransferFence;
+    t.user_data = "fence";
+    return t;
   }
 
   Participant participant_;

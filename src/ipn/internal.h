@@ -37,6 +37,7 @@ inline constexpr int64_t kTransferReturn = 36;
 inline constexpr int64_t kTransferRefund = 37;
 inline constexpr int64_t kTransferOpening = 38;
 inline constexpr int64_t kTransferSettlement = 39;
+inline constexpr int64_t kTransferFence = 40;
 
 inline int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -35,17 +35,6 @@ CREATE TABLE ipn_accounts (
   PRIMARY KEY (participant, account_number)
 );
 CREATE INDEX ipn_accounts_mobile ON ipn_accounts (participant, mobile);
-CREATE TABLE ipn_inst_ops (
-  participant TEXT NOT NULL,
-  op_id TEXT NOT NULL,
-  status TEXT NOT NULL,
-  account_number TEXT NOT NULL,
-  ledger_id BIGINT NOT NULL,
-  amount BIGINT NOT NULL,
-  fee BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL,
-  PRIMARY KEY (participant, op_id)
-);
 CREATE TABLE ipn_aliases (
   alias TEXT PRIMARY KEY,
   kind TEXT NOT NULL,

@@ -448,6 +448,9 @@ Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_li
                                   V(name_en), V(ir), V(StateName(v.state))});
     if (!up.ok()) return up.error();
     if (up->affected == 0) return false;  // another actor moved it first
+    for (const Step& step : change.steps) {
+      LAHZA_TRY(AppendTimeline(tx, ir, step.at_ms, step.state, step.event, step.actor, ""));
+    }
     LAHZA_TRY(AppendTimeline(tx, ir, now, change.to, change.event, change.actor, change.detail));
 
     if (change.release_usage && store::AsInt(row[23]) == 0) {
@@ -694,6 +697,12 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   return ReadView(ir);
 }
 
+// The happy path writes the transaction twice: "initiated" before any money
+// moves (Send) and the outcome at the end, with the steps in between in the
+// same commit. Correctness does not rest on the intermediate states being
+// durable: after a crash, reconciliation asks the payee first (fencing the
+// credit) and then posts or cancels the payer's hold, whatever state the
+// transaction was left in.
 void Switch::Impl::Process(const std::string& ir, const SendRequest& request, const Route& route, int64_t fee) {
   const std::string& payer = request.payer_participant;
   DebitOrder debit{ir, request.payer_account, request.amount, fee, options_.hold_timeout_seconds};
@@ -711,45 +720,64 @@ void Switch::Impl::Process(const std::string& ir, const SendRequest& request, co
     }
     (void)Transition(ir, {TransferState::kInitiated},
                      Change{TransferState::kFailed, "debit_failed", payer, code, code, {}, {}, {}, true, {},
-                            {{"failed", false}}});
+                            {{"failed", false}}, {}});
     return;
   }
-  auto moved = Transition(ir, {TransferState::kInitiated},
-                          Change{TransferState::kDebited, "debited", payer, "", std::nullopt, {}, {}, {}, false, {}, {}});
-  if (!moved.ok() || !*moved) return;  // reconciliation took over
+  std::vector<Step> steps{{internal::NowMs(), TransferState::kDebited, "debited", payer}};
 
   CreditOrder credit{ir, route.key, request.amount, request.expected_payee_name};
   auto credited =
       Call<Result<AccountInfo>>(route.participant, CallKind::kCredit, [&](Institution& i) { return i.Credit(credit); });
   if (credited.ok()) {
-    auto c = Transition(ir, {TransferState::kDebited},
-                        Change{TransferState::kCredited, "credited", route.participant, "", std::nullopt,
-                               credited->account_number, internal::MaskName(credited->name_ar),
-                               internal::MaskName(credited->name_en), false, {}, {}});
-    if (c.ok() && *c) Finish(ir, "switch");
+    steps.push_back({internal::NowMs(), TransferState::kCredited, "credited", route.participant});
+    std::string account = credited->account_number;
+    std::string name_ar = internal::MaskName(credited->name_ar);
+    std::string name_en = internal::MaskName(credited->name_en);
+    Status posted = Call<Status>(payer, CallKind::kInquiry, [&](Institution& i) { return i.PostHold(ir); });
+    if (posted.ok()) {
+      (void)Transition(ir, {TransferState::kInitiated},
+                       Change{TransferState::kCompleted, "completed", "switch", "", std::nullopt, account, name_ar,
+                              name_en, false, "transfer", {{"sent", false}, {"received", true}}, steps});
+      return;
+    }
+    const std::string& code = posted.error().code;
+    if (code == "ipn.hold_expired" || code == "ipn.hold_voided") {
+      (void)Transition(ir, {TransferState::kInitiated},
+                       Change{TransferState::kDisputed, "post_failed", "switch", code, code, account, name_ar, name_en,
+                              false, {}, {{"disputed", false}}, steps});
+      return;
+    }
+    // The payer's bank did not answer the post: credited, Reconcile posts it.
+    Step last = steps.back();
+    steps.pop_back();
+    (void)Transition(ir, {TransferState::kInitiated},
+                     Change{TransferState::kCredited, last.event, last.actor, "", std::nullopt, account, name_ar,
+                            name_en, false, {}, {}, steps});
     return;
   }
   const std::string& code = credited.error().code;
   if (!DefinitelyNotCredited(code)) {
     // Timeout (or an error that leaves the outcome unknown): the payer stays
     // debited until reconciliation learns what the payee did.
-    (void)Transition(ir, {TransferState::kDebited},
+    (void)Transition(ir, {TransferState::kInitiated},
                      Change{TransferState::kTimedOutAfterDebit, "payee_timeout", route.participant, code, code, {}, {},
-                            {}, false, {}, {{"pending", false}}});
+                            {}, false, {}, {{"pending", false}}, steps});
     return;
   }
   Status voided = Call<Status>(payer, CallKind::kInquiry, [&](Institution& i) { return i.VoidHold(ir); });
   if (!voided.ok()) {
     // The payee refused but the payer's bank cannot release the hold right
     // now: stay "debited"; Reconcile releases it once the bank answers.
-    (void)RecordEvent(ir, "release_pending", payer, code + "; " + voided.error().code);
+    (void)Transition(ir, {TransferState::kInitiated},
+                     Change{TransferState::kDebited, "release_pending", payer, code + "; " + voided.error().code, code,
+                            {}, {}, {}, false, {}, {}, steps});
     return;
   }
   TransferState to = code == "ipn.participant_down" ? TransferState::kFailed : TransferState::kRejected;
-  (void)Transition(ir, {TransferState::kDebited},
+  (void)Transition(ir, {TransferState::kInitiated},
                    Change{to, to == TransferState::kFailed ? "payee_unavailable" : "payee_rejected",
                           route.participant, code, code, {}, {}, {}, true, {},
-                          {{to == TransferState::kFailed ? "failed" : "rejected", false}}});
+                          {{to == TransferState::kFailed ? "failed" : "rejected", false}}, steps});
 }
 
 Status Switch::Impl::RecordEvent(const std::string& ir, const std::string& event, const std::string& actor,
@@ -774,14 +802,14 @@ void Switch::Impl::Finish(const std::string& ir, const std::string& actor) {
   if (posted.ok()) {
     (void)Transition(ir, {TransferState::kCredited},
                      Change{TransferState::kCompleted, "completed", actor, "", std::nullopt, {}, {}, {}, false,
-                            "transfer", {{"sent", false}, {"received", true}}});
+                            "transfer", {{"sent", false}, {"received", true}}, {}});
     return;
   }
   const std::string& code = posted.error().code;
   if (code == "ipn.hold_expired" || code == "ipn.hold_voided") {
     (void)Transition(ir, {TransferState::kCredited},
                      Change{TransferState::kDisputed, "post_failed", actor, code, code, {}, {}, {}, false, {},
-                            {{"disputed", false}}});
+                            {{"disputed", false}}, {}});
   }
   // Otherwise (payer's bank unreachable) stay credited; Reconcile retries.
 }
@@ -789,56 +817,56 @@ void Switch::Impl::Finish(const std::string& ir, const std::string& actor) {
 // ---------------------------------------------------------------------------
 // Reconciliation
 
+// Decides an unfinished transfer, whatever state it was left in: ask the
+// payee first (the answer is final: "not credited" fences the credit), then
+// post or cancel the payer's hold accordingly.
 Result<Switch::Impl::Outcome> Switch::Impl::Resolve(const std::string& ir, const std::string& actor) {
   auto view = ReadView(ir);
   if (!view.ok()) return view.error();
+  const TransferState state = view->state;
+  if (state != TransferState::kInitiated && state != TransferState::kDebited &&
+      state != TransferState::kTimedOutAfterDebit && state != TransferState::kCredited) {
+    return Outcome::kNothing;
+  }
   const std::string payer = view->payer_participant;
   const std::string payee = view->payee_participant;
-  switch (view->state) {
-    case TransferState::kInitiated: {
-      auto freed = Call<Result<bool>>(payer, CallKind::kInquiry, [&](Institution& i) { return i.CancelDebit(ir); });
-      if (!freed.ok()) return Outcome::kUnresolved;
-      if (!*freed) return Outcome::kUnresolved;  // cannot happen before a debit was recorded; leave for operators
-      auto m = Transition(ir, {TransferState::kInitiated},
-                          Change{TransferState::kFailed, "recovered_debit_cancelled", actor, "", "ipn.interrupted", {},
-                                 {}, {}, true, {}, {{"failed", false}}});
+  auto status =
+      Call<Result<CreditStatus>>(payee, CallKind::kInquiry, [&](Institution& i) { return i.QueryCredit(ir); });
+  if (!status.ok()) return Outcome::kUnresolved;
+  if (*status == CreditStatus::kCredited) {
+    if (state != TransferState::kCredited) {
+      auto m = Transition(ir, {state},
+                          Change{TransferState::kCredited, "reconciled_credited", actor, "", std::string(), {}, {}, {},
+                                 false, {}, {}, {}});
       if (!m.ok()) return m.error();
-      return Outcome::kFailed;
+      if (!*m) return Outcome::kUnresolved;  // someone else moved it; next pass looks again
     }
-    case TransferState::kDebited:
-    case TransferState::kTimedOutAfterDebit: {
-      auto status =
-          Call<Result<CreditStatus>>(payee, CallKind::kInquiry, [&](Institution& i) { return i.QueryCredit(ir); });
-      if (!status.ok()) return Outcome::kUnresolved;
-      if (*status == CreditStatus::kCredited) {
-        auto m = Transition(ir, {TransferState::kDebited, TransferState::kTimedOutAfterDebit},
-                            Change{TransferState::kCredited, "reconciled_credited", actor, "", std::string(), {}, {},
-                                   {}, false, {}, {}});
-        if (!m.ok()) return m.error();
-        Finish(ir, actor);
-        auto after = ReadView(ir);
-        if (after.ok() && after->state == TransferState::kCompleted) return Outcome::kCompleted;
-        return Outcome::kUnresolved;
-      }
-      // Fenced: the payee will never credit it now, so the hold can go back.
-      auto freed = Call<Result<bool>>(payer, CallKind::kInquiry, [&](Institution& i) { return i.CancelDebit(ir); });
-      if (!freed.ok() || !*freed) return Outcome::kUnresolved;
-      auto m = Transition(ir, {TransferState::kDebited, TransferState::kTimedOutAfterDebit},
-                          Change{TransferState::kReversed, "reconciled_reversed", actor, "payee did not credit",
-                                 std::nullopt, {}, {}, {}, true, {}, {{"reversed", false}}});
-      if (!m.ok()) return m.error();
-      return Outcome::kReversed;
-    }
-    case TransferState::kCredited:
-      Finish(ir, actor);
-      {
-        auto after = ReadView(ir);
-        if (after.ok() && after->state == TransferState::kCompleted) return Outcome::kCompleted;
-      }
-      return Outcome::kUnresolved;
-    default:
-      return Outcome::kNothing;
+    Finish(ir, actor);
+    auto after = ReadView(ir);
+    if (after.ok() && after->state == TransferState::kCompleted) return Outcome::kCompleted;
+    return Outcome::kUnresolved;
   }
+  // Fenced: the payee will never credit it now, so the hold can go back.
+  auto freed = Call<Result<bool>>(payer, CallKind::kInquiry, [&](Institution& i) { return i.CancelDebit(ir); });
+  if (!freed.ok()) return Outcome::kUnresolved;
+  if (!*freed) {
+    // Posted without a credit: never done by this switch; operators must look.
+    auto m = Transition(ir, {state},
+                        Change{TransferState::kDisputed, "post_failed", actor, "hold posted without credit",
+                               "ipn.internal", {}, {}, {}, false, {}, {{"disputed", false}}, {}});
+    if (!m.ok()) return m.error();
+    return Outcome::kUnresolved;
+  }
+  bool never_debited = state == TransferState::kInitiated;
+  auto m = Transition(ir, {state},
+                      never_debited
+                          ? Change{TransferState::kFailed, "recovered_debit_cancelled", actor, "", "ipn.interrupted",
+                                   {}, {}, {}, true, {}, {{"failed", false}}, {}}
+                          : Change{TransferState::kReversed, "reconciled_reversed", actor, "payee did not credit",
+                                   std::nullopt, {}, {}, {}, true, {}, {{"reversed", false}}, {}});
+  if (!m.ok()) return m.error();
+  if (!*m) return Outcome::kUnresolved;
+  return never_debited ? Outcome::kFailed : Outcome::kReversed;
 }
 
 Result<ReconcileReport> Switch::Impl::Reconcile() {
@@ -916,7 +944,7 @@ Result<TransactionView> Switch::Impl::Dispute(std::string_view ir_text, std::str
   if (!view.ok()) return view.error();
   auto m = Transition(view->ir, {TransferState::kCompleted},
                       Change{TransferState::kDisputed, "dispute_opened", "operator:" + std::string(name),
-                             std::string(reason), std::nullopt, {}, {}, {}, false, {}, {{"disputed", false}}});
+                             std::string(reason), std::nullopt, {}, {}, {}, false, {}, {{"disputed", false}}, {}});
   if (!m.ok()) return m.error();
   if (!*m) return Error("ipn.invalid_state", std::string(StateName(view->state)));
   return ReadView(view->ir);
@@ -937,7 +965,7 @@ Result<TransactionView> Switch::Impl::ResolveDispute(std::string_view ir_text, s
   }
   auto m = Transition(view->ir, {TransferState::kDisputed},
                       Change{TransferState::kCompleted, "dispute_closed", "operator:" + std::string(name),
-                             std::string(reason), std::nullopt, {}, {}, {}, false, {}, {}});
+                             std::string(reason), std::nullopt, {}, {}, {}, false, {}, {}, {}});
   if (!m.ok()) return m.error();
   if (!*m) return Error("ipn.invalid_state", "changed meanwhile");
   return ReadView(view->ir);
@@ -985,7 +1013,7 @@ Result<TransactionView> Switch::Impl::Reverse(std::string_view ir_text, std::str
   }
   auto m = Transition(ir, {TransferState::kCompleted, TransferState::kDisputed},
                       Change{TransferState::kReversed, "reversed_by_operator", actor, std::string(reason),
-                             std::nullopt, {}, {}, {}, true, "reversal", {{"reversed", false}, {"reversed", true}}});
+                             std::nullopt, {}, {}, {}, true, "reversal", {{"reversed", false}, {"reversed", true}}, {}});
   if (!m.ok()) return m.error();
   return ReadView(ir);
 }

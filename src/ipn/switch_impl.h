@@ -30,6 +30,15 @@ class Switch::Impl {
     std::string identifier;  // normalised payee identifier
   };
 
+  // A step already taken but not yet written (recorded with the next change,
+  // so the happy path costs one commit, not one per step).
+  struct Step {
+    int64_t at_ms = 0;
+    TransferState state = TransferState::kInitiated;
+    std::string event;
+    std::string actor;
+  };
+
   // A state change and everything that goes with it, applied atomically.
   struct Change {
     TransferState to;
@@ -43,6 +52,7 @@ class Switch::Impl {
     bool release_usage = false;              // give the amount back to the limits
     std::string settlement_kind;             // "transfer" or "reversal": a settlement entry
     std::vector<std::pair<std::string, bool>> notify;  // (kind, payee side?)
+    std::vector<Step> steps;                 // written to the timeline before this change
   };
 
   enum class Outcome { kNothing, kCompleted, kReversed, kFailed, kUnresolved };
