@@ -41,6 +41,20 @@ std::vector<SettlementPosition> Positions(const std::vector<store::Row>& entries
   return out;
 }
 
+std::vector<BilateralObligation> Bilateral(const std::vector<store::Row>& entries) {
+  std::map<std::pair<std::string, std::string>, BilateralObligation> by_pair;
+  for (const auto& e : entries) {
+    auto& b = by_pair[{store::AsText(e[0]), store::AsText(e[1])}];
+    b.from = store::AsText(e[0]);
+    b.to = store::AsText(e[1]);
+    b.count += 1;
+    b.amount += store::AsInt(e[2]);
+  }
+  std::vector<BilateralObligation> out;
+  for (auto& [key, b] : by_pair) out.push_back(b);
+  return out;
+}
+
 int64_t NetSum(const std::vector<SettlementPosition>& positions) {
   int64_t sum = 0;
   for (const auto& p : positions) sum += p.net;
@@ -149,12 +163,12 @@ Result<SettlementReport> Switch::Impl::GetSettlementReport(int64_t window_id) {
   report.status = store::AsText(window->rows[0][0]);
   report.opened_ms = store::AsInt(window->rows[0][1]);
   report.closed_ms = store::AsInt(window->rows[0][2]);
+  auto entries = (*tx)->Execute(
+      "SELECT from_participant, to_participant, amount FROM ipn_settlement_entries WHERE window_id = $1", key);
+  if (!entries.ok()) return entries.error();
+  report.bilateral = Bilateral(entries->rows);
   if (report.status == "open") {
-    // Live positions so far.
-    auto entries = (*tx)->Execute(
-        "SELECT from_participant, to_participant, amount FROM ipn_settlement_entries WHERE window_id = $1", key);
-    if (!entries.ok()) return entries.error();
-    report.positions = Positions(entries->rows, options_.directory);
+    report.positions = Positions(entries->rows, options_.directory);  // live, so far
   } else {
     auto rows = (*tx)->Execute(
         "SELECT participant, sent_count, sent_amount, received_count, received_amount, net "

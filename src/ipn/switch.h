@@ -169,12 +169,21 @@ struct SettlementPosition {
   int64_t net = 0;  // received - sent: > 0 the participant is owed
 };
 
+// What one participant owes another in a window (gross, one direction).
+struct BilateralObligation {
+  std::string from;  // payer's participant
+  std::string to;    // payee's participant
+  int64_t count = 0;
+  int64_t amount = 0;
+};
+
 struct SettlementReport {
   int64_t window_id = 0;
   int64_t opened_ms = 0;
   int64_t closed_ms = 0;  // 0 while open
   std::string status;     // "open", "closed" (positions fixed), "settled" (posted in the ledger)
   std::vector<SettlementPosition> positions;
+  std::vector<BilateralObligation> bilateral;
   int64_t net_sum = 0;    // always 0; reported so the invariant is visible
 };
 

@@ -603,6 +603,11 @@ TEST_P(SwitchTest, SettlementWindowPositionsAndLedgerPostings) {
   EXPECT_EQ(by["NBE"].sent_count, 1);
   EXPECT_EQ(by["CIB"].received_count, 1);
   EXPECT_EQ(by["BM"].net, 0);
+  ASSERT_EQ(report->bilateral.size(), 2u);
+  for (const auto& b : report->bilateral) {
+    EXPECT_EQ(b.count, 1);
+    EXPECT_EQ(b.amount, b.from == "NBE" ? 100'000 : 30'000);
+  }
   // The next window starts empty; reversing a settled transfer lands there.
   auto v = MustSend(ToCib(20'000, "s4"));
   ASSERT_TRUE(sw_->Reverse(v.ir, "ops", "test").ok());
