@@ -597,8 +597,22 @@ class Ledger::Impl {
     }
   }
 
+  // Idempotency is checked optimistically: most ids are new, so a batch is
+  // first applied without looking its ids up, and the insert of the new
+  // transfers (unique on id) is the check. If any id already existed the
+  // insert fails with store.conflict, the transaction rolls back — nothing of
+  // it was committed — and the batch is applied again, this time loading the
+  // existing transfers first. After a miss, the next batches look first too
+  // (retries tend to come in bursts).
   Status CommitBatch(std::vector<Item>& batch, std::vector<TransferResult>& results) {
-    Status status = InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, batch, results); });
+    bool look_first = look_first_batches_ > 0;
+    if (look_first) --look_first_batches_;
+    Status status =
+        InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, look_first); });
+    if (!look_first && !status.ok() && status.error().code == "store.conflict") {
+      look_first_batches_ = 16;
+      status = InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, true); });
+    }
     if (status.ok()) {
       ++batches_;
       transfers_ += static_cast<int64_t>(batch.size());
@@ -606,7 +620,8 @@ class Ledger::Impl {
     return status;
   }
 
-  Status ApplyBatch(store::Transaction& tx, std::vector<Item>& batch, std::vector<TransferResult>& results) {
+  Status ApplyBatch(store::Transaction& tx, std::vector<Item>& batch, std::vector<TransferResult>& results,
+                    bool look_up_ids) {
     results.assign(batch.size(), TransferResult{});
     auto last_ts = LockWriter(tx);
     if (!last_ts.ok()) return last_ts.error();
@@ -621,7 +636,7 @@ class Ledger::Impl {
     for (const Item& item : batch) {
       const Transfer& t = item.transfer;
       if (!ValidTransferId(t.id)) continue;
-      ids.push_back(t.id);
+      if (look_up_ids) ids.push_back(t.id);
       if (IsPostOrVoid(t.flags) && !t.pending_id.empty()) ids.push_back(t.pending_id);
       account_ids.push_back(t.debit_account_id);
       account_ids.push_back(t.credit_account_id);
@@ -678,6 +693,7 @@ class Ledger::Impl {
   std::deque<Item> queue_;
   bool stopping_ = false;
   std::atomic<int64_t> batches_{0}, transfers_{0}, busy_retries_{0};
+  int look_first_batches_ = 0;  // committer thread only
   std::thread committer_;  // last: started after everything it uses exists
 };
 

@@ -15,10 +15,13 @@ namespace lahza::ledger {
 
 namespace {
 
-// One schema text for both backends, except that on SQLite the two big tables
-// are WITHOUT ROWID: clustered by their primary key, so a lookup or insert by
-// id touches one b-tree instead of an index plus the rowid table. (A BIGINT
-// PRIMARY KEY is not SQLite's rowid alias; only "INTEGER PRIMARY KEY" is.)
+// One schema text for both backends, except that on SQLite ledger_accounts is
+// WITHOUT ROWID: clustered by id, so loading or updating an account touches
+// one b-tree instead of an index plus the rowid table. (A BIGINT PRIMARY KEY is
+// not SQLite's rowid alias; only "INTEGER PRIMARY KEY" is.) ledger_transfers
+// keeps its rowid on purpose: rows are appended in order, and the history
+// indexes then carry an 8-byte rowid instead of the text id — measured
+// cheaper (fewer pages dirtied per commit) than clustering it by id.
 std::string SchemaV1(bool sqlite) {
   const std::string clustered = sqlite ? " WITHOUT ROWID" : "";
   return R"sql(
@@ -56,7 +59,7 @@ CREATE TABLE ledger_transfers (
   hold_state BIGINT NOT NULL,
   expires_at BIGINT NOT NULL,
   resolved_at BIGINT NOT NULL
-))sql" + clustered + R"sql(;
+);
 CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id, ts);
 CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id, ts);
 CREATE INDEX ledger_transfers_expiry ON ledger_transfers (expires_at) WHERE hold_state = 1 AND expires_at > 0
