@@ -296,6 +296,17 @@ void FindTimes(string_view t, Instant now, Entities& out, const std::vector<Span
       continue;
     }
     const string_view run = t.substr(pos, end - pos);
+    // Dates and clock times are short; long runs (amounts, account numbers)
+    // are something else, and would overflow sscanf's %d.
+    size_t longest = 0;
+    for (size_t i = 0, len = 0; i < run.size(); ++i) {
+      len = IsDigit(run[i]) ? len + 1 : 0;
+      longest = std::max(longest, len);
+    }
+    if (run.size() > 10 || longest > 4) {
+      pos = end;
+      continue;
+    }
     int a = 0, b = 0, c = 0;
     char s1 = 0, s2 = 0;
     const std::string text(run);

@@ -110,3 +110,25 @@ TEST(TriageClassify, NamesRoundTripAndEveryWordIsInTheCatalogue) {
 
 }  // namespace
 }  // namespace lahza::care
+
+namespace lahza::care {
+namespace {
+
+TEST(TriageClassify, RandomBytesAreHandled) {
+  uint32_t state = 777;
+  for (int i = 0; i < 500; ++i) {
+    std::string text;
+    const int length = static_cast<int>(state % 200);
+    for (int j = 0; j < length; ++j) {
+      state = state * 1664525u + 1013904223u;
+      text += static_cast<char>(state >> 24);
+    }
+    auto r = Classify(text, {}, kNow);
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, "triage.empty_text");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lahza::care

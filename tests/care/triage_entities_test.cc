@@ -136,3 +136,41 @@ TEST(TriageEntities, NothingInPlainTextAndNoCrashOnJunk) {
 
 }  // namespace
 }  // namespace lahza::care
+
+namespace lahza::care {
+namespace {
+
+// Deterministic random text: bytes, Arabic letters and digits, separators and
+// the characters our scanners key on. Nothing may crash or trip the sanitizers.
+TEST(TriageEntities, RandomTextNeverBreaksExtractionOrClassification) {
+  const std::vector<std::string> pieces = {"ا", "ل", "ه", "ي", "٣", "٠", "١", "0", "1", "9", " ", "@", "instapay", "ir",
+                                           "IR", "+", "-", ":", "/", ".", ",", "جنيه", "الف", "k", "الساعه",
+                                           "امبارح", "الاهلي", "cib", "pm", "\xD9", "\xFF", "\x80", "ب"};
+  uint32_t state = 12345;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const int length = static_cast<int>(next() % 40);
+    for (int j = 0; j < length; ++j) text += pieces[next() % pieces.size()];
+    (void)ExtractEntities(text, kNow);
+  }
+}
+
+TEST(TriageEntities, GoldenRealisticMessage) {
+  const std::string ir = IrReference::FromParts(12, 3141592653589793).str();
+  Entities e = ExtractEntities(
+      "امبارح الساعة 14:02 حولت ٢٥٠٠ جنيه من حسابي في CIB لـ sara.m@instapay رقمها 01098765432 والمرجع " + ir +
+          " والفلوس اتخصمت",
+      kNow);
+  EXPECT_EQ(e.ir_references, std::vector<std::string>{ir});
+  ASSERT_EQ(e.amounts.size(), 1u);
+  EXPECT_EQ(e.amounts[0].piastres(), 250000);
+  EXPECT_EQ(e.mobiles, std::vector<std::string>{"+201098765432"});
+  EXPECT_EQ(e.ipas, std::vector<std::string>{"sara.m@instapay"});
+  EXPECT_EQ(Codes(e), std::vector<std::string>{"CIB"});
+  ASSERT_FALSE(e.times.empty());
+  EXPECT_EQ(e.times[0].at, Cairo(2026, 11, 24, 14, 2));
+}
+
+}  // namespace
+}  // namespace lahza::care
