@@ -62,7 +62,7 @@ const std::vector<store::Migration>& Migrations() {
        // Screenshots live in the database as base64 TEXT: both backends store
        // it the same way, backups and replicas carry it, and the 2 MiB cap
        // keeps rows sane. (A file store would need its own durability story.)
-       "CREATE TABLE care_case_attachments (id TEXT PRIMARY KEY, case_id TEXT NOT NULL,"
+       "CREATE TABLE care_case_attachments (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, seq BIGINT NOT NULL,"
        " media_type TEXT NOT NULL, filename TEXT NOT NULL, size BIGINT NOT NULL, uploaded_at BIGINT NOT NULL,"
        " uploaded_by TEXT NOT NULL, data_base64 TEXT NOT NULL);"
        "CREATE INDEX care_case_attachments_case ON care_case_attachments (case_id);"
@@ -128,6 +128,7 @@ struct Record {
   struct NewAttachment {
     AttachmentInfo info;
     std::string base64;
+    int64_t seq = 0;  // upload order
   };
   std::vector<NewAttachment> new_attachments;
   int existing_attachments = 0;
@@ -288,9 +289,10 @@ struct CaseService::Impl {
       std::string filename = Clean(upload.filename).substr(0, 120);
       AttachmentInfo info{internal::NewAttachmentId(), *type, filename, static_cast<int64_t>(upload.bytes.size()),
                           now, by};
+      int64_t seq = r.next_seq;
       r.Log(now, by, "attachment", info.id + " " + info.media_type + " " + std::to_string(info.size) + " bytes");
       r.c.attachments.push_back(info);
-      r.new_attachments.push_back({std::move(info), internal::Base64Encode(upload.bytes)});
+      r.new_attachments.push_back({std::move(info), internal::Base64Encode(upload.bytes), seq});
     }
     r.existing_attachments += static_cast<int>(uploads.size());
     return {};
@@ -386,10 +388,10 @@ struct CaseService::Impl {
                            p));
     }
     for (const auto& a : r.new_attachments) {
-      const Value p[] = {a.info.id,   r.c.id, a.info.media_type, a.info.filename, a.info.size,
+      const Value p[] = {a.info.id,  r.c.id, a.seq, a.info.media_type, a.info.filename, a.info.size,
                          Seconds(a.info.uploaded_at), a.info.uploaded_by, a.base64};
-      LAHZA_TRY(tx.Execute("INSERT INTO care_case_attachments (id, case_id, media_type, filename, size, "
-                           "uploaded_at, uploaded_by, data_base64) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      LAHZA_TRY(tx.Execute("INSERT INTO care_case_attachments (id, case_id, seq, media_type, filename, size, "
+                           "uploaded_at, uploaded_by, data_base64) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                            p));
     }
     r.new_history.clear();
@@ -428,7 +430,7 @@ struct CaseService::Impl {
     }
     auto attachments = tx.Execute(
         "SELECT id, media_type, filename, size, uploaded_at, uploaded_by FROM care_case_attachments "
-        "WHERE case_id = $1 ORDER BY uploaded_at, id",
+        "WHERE case_id = $1 ORDER BY uploaded_at, seq, id",
         p);
     if (!attachments.ok()) return attachments.error();
     for (const Row& row : attachments->rows) {
@@ -527,6 +529,11 @@ struct CaseService::Impl {
       // The customer may have changed the reference meanwhile; that change
       // brings its own diagnosis.
       if (r.c.ir_reference != ir || !IsActive(r.c.status)) return r.c.id;
+      // Nothing new (a periodic refresh of a still-open transfer): no entry.
+      if (r.c.diagnosis && r.c.diagnosis->outcome == ToString(diagnosis->outcome) &&
+          r.c.diagnosis->explanation.en == diagnosis->explanation.en) {
+        return r.c.id;
+      }
       ApplyDiagnosis(r, *diagnosis, Now());
       LAHZA_TRY(Save(tx, r, false, Now()));
       return r.c.id;
@@ -1060,6 +1067,25 @@ Result<std::pair<AttachmentInfo, std::string>> CaseService::AgentAttachment(cons
   auto visible = impl_->ReadForAgent(agent, case_id);
   if (!visible.ok()) return visible.error();
   return ReadAttachment(impl_->store, visible->id, attachment_id);
+}
+
+Result<int> CaseService::RefreshDiagnoses() {
+  Impl& s = *impl_;
+  if (s.diagnoser == nullptr) return 0;
+  auto rows = s.store.Execute(std::string("SELECT id FROM care_cases WHERE ir_reference <> '' AND merged_into = '' "
+                                          "AND diagnosis_outcome IN ('pending', 'debited_open') AND status IN ") +
+                                  kActiveStatuses + " ORDER BY created_at, id",
+                              {}, Mode::kRead);
+  if (!rows.ok()) return rows.error();
+  int resolved = 0;
+  for (const Row& row : rows->rows) {
+    const std::string& id = store::AsText(row[0]);
+    LAHZA_TRY(s.DiagnoseCase(id));
+    auto after = s.Read(id, false);
+    if (!after.ok()) return after.error();
+    if (after->status == CaseStatus::kResolved) ++resolved;
+  }
+  return resolved;
 }
 
 Result<bool> TransfersFrozen(store::Store& store, std::string_view customer_id) {

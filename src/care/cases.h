@@ -269,6 +269,13 @@ class CaseService {
                                                                  std::string_view case_id,
                                                                  std::string_view attachment_id);
 
+  // ---- system ----
+  // Diagnoses again every active case whose transaction was still open
+  // (pending, or debited without an outcome), so a case learns the outcome as
+  // soon as the switch has it. Returns how many cases it resolved. Meant for a
+  // periodic job (`lahza serve` runs it with the reconciler).
+  Result<int> RefreshDiagnoses();
+
   struct Impl;
 
  private:

@@ -93,9 +93,12 @@ struct Diagnoser::Impl {
     f.Set("ir", view.ir, view.ir);
     f.Set("payee", view.payee_masked_name_ar.empty() ? view.payee_masked_name_en : view.payee_masked_name_ar,
           view.payee_masked_name_en.empty() ? view.payee_masked_name_ar : view.payee_masked_name_en);
-    f.Set("bank", view.payer_participant, view.payer_participant);
     const ipn::Participant* payer = network.directory().Find(view.payer_participant);
-    if (payer != nullptr) f.Set("bank", payer->name_ar, payer->name_en);
+    if (payer != nullptr) {
+      f.Set("bank", payer->name_ar, payer->name_en);
+    } else {
+      f.Set("bank", view.payer_participant, view.payer_participant);
+    }
     f.Time("initiated", *d.initiated_at);
     if (view.hold_expires_ms > 0) d.deadline = FromMs(view.hold_expires_ms);
 
