@@ -107,6 +107,7 @@ Status Switch::Impl::Init() {
   if (options_.hold_timeout_seconds <= 0) return Error("ipn.policy_invalid", "hold timeout must be positive");
   if (options_.node < 0 || options_.node > IrReference::kMaxNode) return Error("ipn.policy_invalid", "node 0..999");
   LAHZA_TRY(internal::MigrateIpn(store_));
+  writer_ = std::make_unique<internal::BatchWriter>(store_);
   {
     // Resume after this node's last reference, so a restart with a clock that
     // went back can never reissue one.
@@ -425,7 +426,7 @@ Result<TransactionView> Switch::Impl::GetTransaction(std::string_view ir_text) {
 Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_list<TransferState> from,
                                       const Change& change) {
   std::vector<Notification> sent;
-  auto moved = internal::WithWrite(store_, [&](store::Transaction& tx) -> Result<bool> {
+  auto body = [&](store::Transaction& tx) -> Result<bool> {
     sent.clear();
     std::vector<store::Value> key{V(ir)};
     auto rows = tx.Execute("SELECT " + std::string(kTxColumns) +
@@ -513,8 +514,17 @@ Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_li
       if (ins->affected > 0) sent.push_back(std::move(n));
     }
     return true;
+  };
+  bool moved = false;
+  Status done = writer_->Run([&](store::Transaction& tx) -> Status {
+    moved = false;
+    auto r = body(tx);
+    if (!r.ok()) return r.error();
+    moved = *r;
+    return {};
   });
-  if (moved.ok() && *moved) Notify(sent);
+  if (!done.ok()) return done.error();
+  if (moved) Notify(sent);
   return moved;
 }
 
@@ -649,17 +659,18 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
         "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
         "payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms, "
         "created_ms, updated_ms) VALUES ($1, $2, $3, $4, 'initiated', '', $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-        "'', '', $14, $15, $16, $17, 0, $18, $19, $19)",
+        "'', '', $14, $15, $16, $17, 0, $18, $19, $19) ON CONFLICT DO NOTHING",
         std::vector<store::Value>{
             V(ir), V(request.user_id), V(request.client_request_id), V(Canonical(request)), V(request.amount),
             V(*fee), V(request.channel), V(request.payer_participant), V(request.payer_account),
             V(PayeeKindName(request.payee.kind)), V(route->identifier), V(route->participant),
             V(route->key.kind == AccountKeyKind::kAccountNumber ? route->key.value : std::string()),
             V(request.expected_payee_name), V(request.note), V(day), V(month), V(hold_expires), V(now)});
-    if (!ins.ok()) {
-      if (ins.error().code == "store.conflict") return Error("ipn.duplicate_request");
-      return ins.error();
-    }
+    if (!ins.ok()) return ins.error();
+    // Taken: by a concurrent retry of this request (or, rarely, the IR by
+    // another process on the same node). A refusal, not an SQL error, so a
+    // batch of other transfers is not disturbed.
+    if (ins->affected == 0) return Error("ipn.duplicate_request");
     // Reserve the amount against every limit in this same transaction: the
     // conditional UPDATE is the check, so two concurrent sends can never
     // both pass a limit that only one of them fits under.
@@ -684,7 +695,7 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   Status recorded = Error("ipn.internal", "not recorded");
   for (int attempt = 0; attempt < 3; ++attempt) {
     ir = generator_->Next().str();
-    recorded = internal::WithWrite(store_, record);
+    recorded = writer_->Run(record);
     if (recorded.ok() || recorded.error().code != "ipn.duplicate_request") break;
     // A concurrent retry with the same client request id won the insert...
     auto again = FindRequest(request);

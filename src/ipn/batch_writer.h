@@ -1,0 +1,56 @@
+// Group commit for the switch's own writes. Many threads' small write
+// transactions (record a transfer, move its state) run one after another
+// inside one store transaction, each under a savepoint, and are acknowledged
+// together after one durable commit: one fsync for many transfers instead of
+// one each. Internal.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace lahza::ipn::internal {
+
+class BatchWriter {
+ public:
+  // A job must be re-runnable (it may run again alone if its batch fails)
+  // and report business refusals as non-"store." errors WITHOUT causing an
+  // SQL error (use ON CONFLICT DO NOTHING and row counts): such a refusal
+  // rolls back to the job's savepoint; an SQL error aborts the batch (on
+  // PostgreSQL the transaction is unusable after one) and every job of it is
+  // re-run in its own transaction.
+  using Job = std::function<Status(store::Transaction&)>;
+
+  explicit BatchWriter(store::Store& store, size_t max_batch = 256);
+  ~BatchWriter();  // finishes queued jobs, then stops
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  // Blocks until the job's effects are durable (ok) or it failed.
+  Status Run(const Job& job);
+
+ private:
+  struct Pending {
+    const Job* job;
+    Status result;
+    bool done = false;
+  };
+  void Loop();
+  void RunBatch(std::vector<Pending*>& batch);
+
+  store::Store& store_;
+  const size_t max_batch_;
+  std::mutex mutex_;
+  std::condition_variable queued_;
+  std::condition_variable finished_;
+  std::deque<Pending*> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lahza::ipn::internal
