@@ -30,7 +30,12 @@ constexpr size_t kMaxLimit = 50;
 // exactly that purpose; body words are weaker evidence.
 constexpr Xapian::termcount kTitleWdf = 3;
 constexpr Xapian::termcount kKeywordWdf = 2;
-constexpr double kSynonymWeight = 0.6;
+// Title words are also indexed under their own prefix, so a query word found
+// in a title scores with the (high) rarity of title words, not body words.
+constexpr char kTitlePrefix[] = "T";
+constexpr double kTitleBoost = 2.0;
+constexpr double kSynonymWeight = 0.1;
+constexpr double kUnknownSynonymWeight = 0.5;
 constexpr double kVariantWeight = 0.8;
 constexpr double kCorrectionWeight = 0.8;
 
@@ -83,6 +88,8 @@ struct HelpCentre::Impl {
   SynonymTable synonyms;
   search::Speller speller;
   std::vector<HelpArticle> articles;
+  // Per article: the body split for snippets, Arabic then English.
+  std::vector<std::vector<search::WordSpan>> words_ar, words_en;
   std::map<std::string, size_t, std::less<>> by_id;
   std::vector<std::string> categories;
   // Xapian objects are not safe for concurrent use; searches take ~1 ms, so
@@ -92,10 +99,11 @@ struct HelpCentre::Impl {
 
   explicit Impl(SynonymTable table) : synonyms(std::move(table)), db(std::string(), Xapian::DB_BACKEND_INMEMORY) {}
 
-  void AddTerms(Xapian::Document& doc, std::string_view text, Xapian::termcount wdf) {
+  void AddTerms(Xapian::Document& doc, std::string_view text, Xapian::termcount wdf, bool title = false) {
     for (const Token& token : analyzer.Tokens(text)) {
       if (synonyms.IsStopword(token.word)) continue;
       doc.add_term(token.term, wdf);
+      if (title) doc.add_term(kTitlePrefix + token.term);
       if (token.word.size() >= 3) speller.Add(token.word);
     }
   }
@@ -103,12 +111,14 @@ struct HelpCentre::Impl {
   void Index() {
     for (const HelpArticle& article : articles) {
       Xapian::Document doc;
-      AddTerms(doc, article.title_ar, kTitleWdf);
-      AddTerms(doc, article.title_en, kTitleWdf);
+      AddTerms(doc, article.title_ar, kTitleWdf, true);
+      AddTerms(doc, article.title_en, kTitleWdf, true);
       AddTerms(doc, article.body_ar, 1);
       AddTerms(doc, article.body_en, 1);
       for (const std::string& keyword : article.keywords) AddTerms(doc, keyword, kKeywordWdf);
       doc.set_data(article.id);
+      words_ar.push_back(search::SplitForSnippets(article.body_ar, analyzer));
+      words_en.push_back(search::SplitForSnippets(article.body_en, analyzer));
       db.add_document(doc);  // docid = position + 1
     }
     for (const std::string& word : synonyms.Vocabulary()) {
@@ -116,6 +126,8 @@ struct HelpCentre::Impl {
     }
     db.commit();
   }
+
+  bool InIndex(const std::string& term) const { return db.get_termfreq(term) > 0; }
 
   bool Known(const std::string& term) const {
     return db.get_termfreq(term) > 0 || synonyms.GroupsOfTerm(term) != nullptr;
@@ -130,12 +142,19 @@ struct HelpCentre::Impl {
   // Alternatives for one plain (non-phrase) query word.
   std::vector<Alternative> WordAlternatives(const Token& token, std::string& corrected) const {
     std::vector<Alternative> alternatives{{{token.term}, 1.0}};
-    if (const auto* groups = synonyms.GroupsOfTerm(token.term)) AddGroups(*groups, alternatives, kSynonymWeight);
+    std::vector<std::string> variants = analyzer.ColloquialVariants(token.word);
+    bool indexed = InIndex(token.term);
+    for (const std::string& variant : variants) indexed = indexed || InIndex(variant);
+    // Synonyms rescue words our articles do not use (colloquial, Franco);
+    // for words they do use, synonyms only nudge, or every article that
+    // mentions "send" would outrank the one about the word actually asked.
+    const double synonym_weight = indexed ? kSynonymWeight : kUnknownSynonymWeight;
+    if (const auto* groups = synonyms.GroupsOfTerm(token.term)) AddGroups(*groups, alternatives, synonym_weight);
     bool known = Known(token.term);
-    for (const std::string& variant : analyzer.ColloquialVariants(token.word)) {
+    for (const std::string& variant : variants) {
       alternatives.push_back(Alternative{{variant}, kVariantWeight});
       if (const auto* groups = synonyms.GroupsOfTerm(variant)) {
-        AddGroups(*groups, alternatives, kSynonymWeight * kVariantWeight);
+        AddGroups(*groups, alternatives, synonym_weight * kVariantWeight);
       }
       known = known || Known(variant);
     }
@@ -150,7 +169,7 @@ struct HelpCentre::Impl {
         std::string term = analyzer.Term(fix);
         alternatives.push_back(Alternative{{term}, kCorrectionWeight});
         if (const auto* groups = synonyms.GroupsOfTerm(term)) {
-          AddGroups(*groups, alternatives, kSynonymWeight * kCorrectionWeight);
+          AddGroups(*groups, alternatives, (InIndex(term) ? kSynonymWeight : kUnknownSynonymWeight) * kCorrectionWeight);
         }
       }
     }
@@ -163,9 +182,14 @@ struct HelpCentre::Impl {
     for (const Alternative& alternative : alternatives) {
       if (alternative.terms.empty() || !seen.insert(alternative.terms).second) continue;
       used.insert(alternative.terms.begin(), alternative.terms.end());
-      Xapian::Query part = alternative.terms.size() == 1
-                               ? Xapian::Query(alternative.terms[0])
-                               : Xapian::Query(Xapian::Query::OP_AND, alternative.terms.begin(), alternative.terms.end());
+      std::vector<std::string> title_terms;
+      for (const std::string& term : alternative.terms) title_terms.push_back(kTitlePrefix + term);
+      auto all_of = [](const std::vector<std::string>& terms) {
+        return terms.size() == 1 ? Xapian::Query(terms[0])
+                                 : Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
+      };
+      Xapian::Query part(Xapian::Query::OP_OR, all_of(alternative.terms),
+                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, all_of(title_terms), kTitleBoost));
       parts.push_back(alternative.weight == 1.0 ? part : Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, part, alternative.weight));
     }
     return Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
@@ -263,7 +287,9 @@ Result<SearchResults> HelpCentre::Search(std::string_view query, std::optional<L
           corrected_words.push_back(tokens[k].word);
         }
         alternatives.push_back(Alternative{own, 1.0});
-        impl_->AddGroups(groups, alternatives, kSynonymWeight);
+        bool indexed = !own.empty();
+        for (const std::string& term : own) indexed = indexed && impl_->InIndex(term);
+        impl_->AddGroups(groups, alternatives, indexed ? kSynonymWeight : kUnknownSynonymWeight);
         parts.push_back(Impl::ToQuery(alternatives, used));
         i += matched;
         continue;
@@ -289,8 +315,11 @@ Result<SearchResults> HelpCentre::Search(std::string_view query, std::optional<L
     enquire.set_query(Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()));
     Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
     for (auto it = mset.begin(); it != mset.end(); ++it) {
-      const HelpArticle& article = impl_->articles[*it - 1];
-      search::Snippet snippet = search::MakeSnippet(article.Body(results.language), used, impl_->analyzer);
+      const size_t index = *it - 1;
+      const HelpArticle& article = impl_->articles[index];
+      const bool arabic = results.language == Language::kArabic;
+      search::Snippet snippet = search::MakeSnippet(article.Body(results.language),
+                                                    arabic ? impl_->words_ar[index] : impl_->words_en[index], used);
       SearchHit hit;
       hit.article_id = article.id;
       hit.category = article.category;

@@ -127,6 +127,8 @@ std::vector<std::string> Analyzer::ColloquialVariants(const std::string& word) c
     }
   }
   if (w.size() >= 5 && StartsWith(w, U"ات")) add(w.substr(2));
+  // Imperfect-verb prefixes (أ ي ت ن): "اربط" → "ربط", "نحول" → "حول".
+  if (w.size() >= 4 && (w[0] == U'ا' || w[0] == U'ي' || w[0] == U'ت' || w[0] == U'ن')) add(w.substr(1));
   if (w.size() >= 5 && (w[0] == U'ه' || w[0] == U'ب') && (w[1] == U'ي' || w[1] == U'ت' || w[1] == U'ن')) {
     add(w.substr(1));
   }

@@ -36,7 +36,8 @@ class Analyzer {
   // Extra readings of an Egyptian colloquial word, as terms: the negation
   // circumfix م…ش / ما…ش ("موصلتش" → "وصلت"), the passive prefix ات
   // ("اتخصم" → "خصم"), the future/progressive ه/ب before a verb prefix
-  // ("هيرجع" → "يرجع"). Empty for other words.
+  // ("هيرجع" → "يرجع"), the imperfect prefixes أ/ي/ت/ن ("اربط" → "ربط").
+  // Empty for other words.
   std::vector<std::string> ColloquialVariants(const std::string& word) const;
 
  private:
@@ -96,7 +97,14 @@ struct Snippet {
   std::string text;
   std::vector<std::pair<size_t, size_t>> highlights;
 };
-Snippet MakeSnippet(std::string_view text, const std::set<std::string>& terms, const Analyzer& analyzer,
+// A whitespace-separated piece of an article body and the terms of its
+// words, computed once when the index is built so a search only looks terms up.
+struct WordSpan {
+  size_t begin, end;
+  std::vector<std::string> terms;
+};
+std::vector<WordSpan> SplitForSnippets(std::string_view text, const Analyzer& analyzer);
+Snippet MakeSnippet(std::string_view text, const std::vector<WordSpan>& words, const std::set<std::string>& terms,
                     size_t max_words = 30);
 
 }  // namespace lahza::care::search

@@ -37,19 +37,28 @@ size_t LeadingPunct(std::string_view text, size_t begin, size_t end) {
 
 }  // namespace
 
-Snippet MakeSnippet(std::string_view text, const std::set<std::string>& terms, const Analyzer& analyzer,
-                    size_t max_words) {
-  std::vector<Span> spans;
+std::vector<WordSpan> SplitForSnippets(std::string_view text, const Analyzer& analyzer) {
+  std::vector<WordSpan> words;
   for (size_t at = 0; at < text.size();) {
     while (at < text.size() && (text[at] == ' ' || text[at] == '\n' || text[at] == '\t')) ++at;
     size_t begin = at;
     while (at < text.size() && text[at] != ' ' && text[at] != '\n' && text[at] != '\t') ++at;
     if (at == begin) break;
+    WordSpan word{begin, at, {}};
+    for (const Token& token : analyzer.Tokens(text.substr(begin, at - begin))) word.terms.push_back(token.term);
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+Snippet MakeSnippet(std::string_view text, const std::vector<WordSpan>& words, const std::set<std::string>& terms,
+                    size_t max_words) {
+  std::vector<Span> spans;
+  spans.reserve(words.size());
+  for (const WordSpan& word : words) {
     bool match = false;
-    for (const Token& token : analyzer.Tokens(text.substr(begin, at - begin))) {
-      if (terms.count(token.term)) match = true;
-    }
-    spans.push_back(Span{begin, at, match});
+    for (const std::string& term : word.terms) match = match || terms.count(term) > 0;
+    spans.push_back(Span{word.begin, word.end, match});
   }
   Snippet snippet;
   if (spans.empty()) return snippet;
@@ -80,8 +89,9 @@ Snippet MakeSnippet(std::string_view text, const std::set<std::string>& terms, c
   for (size_t i = best; i <= last; ++i) {
     if (!spans[i].match) continue;
     size_t begin = spans[i].begin, end = spans[i].end;
-    end -= TrailingPunct(text, begin, end);
-    begin += LeadingPunct(text, begin, end);
+    // Punctuation can stack ("IBAN",) so trim until none is left.
+    for (size_t cut; (cut = TrailingPunct(text, begin, end)) > 0;) end -= cut;
+    for (size_t cut; (cut = LeadingPunct(text, begin, end)) > 0;) begin += cut;
     if (end > begin) snippet.highlights.emplace_back(begin - spans[best].begin + prefix, end - begin);
   }
   if (last + 1 < spans.size()) snippet.text += " …";

@@ -82,6 +82,13 @@ TEST(SearchRelevance, LabelledQueriesMeetTheFloor) {
     std::cout << "  " << dialect << ": " << score.count << " queries  P@1 = " << score.P1()
               << "  MRR = " << score.Mrr() << "\n";
   }
-  EXPECT_GE(total.P1(), 0.0);
-  EXPECT_GE(total.Mrr(), 0.0);
+  // Measured at the time of writing: P@1 0.866, MRR 0.919 over 149 queries
+  // (MSA 0.92, Egyptian 0.80, English 0.91, Franco 0.93 P@1). The floors sit
+  // just under that so noise in a future article edit passes but a real
+  // regression does not.
+  EXPECT_GE(total.P1(), 0.83);
+  EXPECT_GE(total.Mrr(), 0.89);
+  for (const auto& [dialect, score] : by_dialect) {
+    EXPECT_GE(score.P1(), 0.75) << dialect;
+  }
 }
