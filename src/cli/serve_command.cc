@@ -5,8 +5,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/app.h"
 #include "cli/commands.h"
 #include "http/server.h"
+#include "ipn/switch.h"
+#include "ledger/ledger.h"
 #include "store/store.h"
 
 namespace lahza::cli {
@@ -20,6 +23,9 @@ struct ServeOptions {
   std::string web = "web";
   int threads = 0;
   bool quiet = false;
+  std::string admin_token;
+  std::string pin_hash = "interactive";
+  int reconcile_ms = 5000;
 };
 
 int Serve(const ServeOptions& options) {
@@ -42,8 +48,31 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
 
+  auto ledger = ledger::Ledger::Open(**store);
+  if (!ledger) {
+    std::cerr << "lahza serve: ledger: " << ledger.error().code << " " << ledger.error().detail << "\n";
+    return 1;
+  }
+  auto network = ipn::Switch::Open(**store, **ledger);
+  if (!network) {
+    std::cerr << "lahza serve: switch: " << network.error().code << " " << network.error().detail << "\n";
+    return 1;
+  }
+  app::AppOptions app_options;
+  app_options.admin_token = options.admin_token;
+  app_options.pin_hashing = options.pin_hash == "min" ? app::PinHashing::kMinimum : app::PinHashing::kInteractive;
+  auto app = app::App::Open(**store, **network, app_options);
+  if (!app) {
+    std::cerr << "lahza serve: app: " << app.error().code << " " << app.error().detail << "\n";
+    return 1;
+  }
+  // Transfers whose payee timed out after the debit are settled in the
+  // background: completed or returned to the payer.
+  if (options.reconcile_ms > 0) (*network)->StartReconciler(std::chrono::milliseconds(options.reconcile_ms));
+
   http::Router router;
   http::AddHealthRoute(router);
+  (*app)->AddRoutes(router);
   http::AddStaticRoutes(router, options.web);
 
   http::ServerOptions server_options;
@@ -62,6 +91,8 @@ int Serve(const ServeOptions& options) {
   sigwait(&signals, &received);
   spdlog::info("lahza serve: signal {}, stopping", received);
   server.Stop();
+  (*network)->StopReconciler();
+  (*network)->SetNotifier({});
   return 0;
 }
 
@@ -76,6 +107,12 @@ void AddServeCommand(CLI::App& app) {
   command->add_option("--web", options->web, "folder of the web front end");
   command->add_option("--threads", options->threads, "worker threads (0: one per core)");
   command->add_flag("--quiet", options->quiet, "no access log");
+  command->add_option("--admin-token", options->admin_token, "bearer token for /api/v1/admin (also: LAHZA_ADMIN_TOKEN)")
+      ->envname("LAHZA_ADMIN_TOKEN");
+  command->add_option("--pin-hash", options->pin_hash,
+                      "argon2id cost for new PINs: interactive (production) or min (tests, benchmark, demo)")
+      ->check(CLI::IsMember({"interactive", "min"}));
+  command->add_option("--reconcile-ms", options->reconcile_ms, "reconciliation interval, 0 = off");
   command->callback([options] {
     int code = Serve(*options);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -1,0 +1,321 @@
+// The admin role: participants and fault injection, institution accounts
+// (demo and tests), billers, bills, charities, limits, customers' states,
+// the SMS outbox, transactions and reconciliation. A separate bearer token
+// (lahza serve --admin-token, or app_admin_tokens created by seed-demo);
+// customer tokens never work here.
+#include <sodium.h>
+
+#include "app/internal.h"
+#include "core/ir_reference.h"
+#include "core/mobile.h"
+#include "ipn/switch.h"
+
+namespace lahza::app {
+
+namespace {
+
+json LimitsJson(const ipn::Limits& limits) {
+  return {{"per_transaction", limits.per_transaction}, {"daily", limits.daily}, {"monthly", limits.monthly}};
+}
+
+Result<ipn::Fault> ParseFault(const json& body) {
+  LAHZA_TRY(http::CheckFields(body, {"kind", "slow_ms", "credit_lands", "reject_code"}));
+  auto kind = http::StringField(body, "kind");
+  if (!kind) return kind.error();
+  ipn::Fault fault;
+  if (*kind == "none") fault.kind = ipn::Fault::Kind::kNone;
+  else if (*kind == "down") fault.kind = ipn::Fault::Kind::kDown;
+  else if (*kind == "slow") fault.kind = ipn::Fault::Kind::kSlow;
+  else if (*kind == "timeout_after_debit") fault.kind = ipn::Fault::Kind::kTimeoutAfterDebit;
+  else if (*kind == "reject") fault.kind = ipn::Fault::Kind::kReject;
+  else return Error("app.fault_kind_invalid", *kind);
+  if (body.contains("slow_ms")) {
+    auto slow = http::IntField(body, "slow_ms");
+    if (!slow) return slow.error();
+    if (*slow < 0 || *slow > 60'000) return Error("http.number_out_of_range", "slow_ms");
+    fault.slow_ms = *slow;
+  }
+  if (body.contains("credit_lands")) {
+    if (!body["credit_lands"].is_boolean()) return Error("http.wrong_type", "credit_lands");
+    fault.credit_lands = body["credit_lands"].get<bool>();
+  }
+  Error error;
+  if (auto code = http::OptionalStringField(body, "reject_code", &error)) fault.reject_code = *code;
+  if (!error.code.empty()) return error;
+  return fault;
+}
+
+}  // namespace
+
+bool AppImpl::IsAdmin(const http::Request& request) {
+  std::string header = request.Header("authorization");
+  if (header.rfind("Bearer ", 0) != 0) return false;
+  std::string token = header.substr(7);
+  if (token.empty() || token.size() > 128) return false;
+  const std::string& configured = options_.admin_token;
+  if (!configured.empty() && configured.size() == token.size() &&
+      sodium_memcmp(configured.data(), token.data(), token.size()) == 0) {
+    return true;
+  }
+  auto rows = store_.Execute("SELECT 1 FROM app_admin_tokens WHERE token_hash = $1", Params({HashSecret(token)}),
+                             store::Mode::kRead);
+  return rows && !rows->rows.empty();
+}
+
+void AppImpl::AddAdminRoutes(http::Router& router) {
+  // Every admin route checks the admin token first; a rate limit per IP
+  // keeps token guessing slow.
+  auto admin = [this, &router](const char* method, const char* pattern, std::function<http::Response(http::Request&)> handler) {
+    router.Add(method, pattern, [this, handler](http::Request& request) -> http::Response {
+      if (!IsAdmin(request)) {
+        (void)RateLimit(request, "admin_fail", 1'000'000);
+        return http::ErrorResponse(401, Error("app.admin_unauthorized"));
+      }
+      return handler(request);
+    });
+  };
+
+  admin("GET", "/api/v1/admin/participants", [this](http::Request&) {
+    json items = json::array();
+    for (const ipn::Participant& p : network_.directory().participants()) {
+      ipn::Fault fault = network_.GetFault(p.code);
+      items.push_back({{"code", p.code},
+                       {"kind", ipn::KindName(p.kind)},
+                       {"name_ar", p.name_ar},
+                       {"name_en", p.name_en},
+                       {"hotline", p.hotline},
+                       {"hours", p.hours_spec},
+                       {"fault", {{"kind", ipn::FaultName(fault.kind)}, {"slow_ms", fault.slow_ms},
+                                  {"credit_lands", fault.credit_lands}, {"reject_code", fault.reject_code}}}});
+    }
+    return http::Json({{"participants", items}});
+  });
+
+  admin("PUT", "/api/v1/admin/participants/:code/fault", [this](http::Request& request) -> http::Response {
+    APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+    APP_TRY_RESPONSE(fault, ParseFault(*body));
+    if (network_.directory().Find(request.Param("code")) == nullptr) {
+      return http::ErrorResponse(404, Error("app.participant_unknown"));
+    }
+    if (auto set = network_.SetFault(request.Param("code"), *fault); !set) return http::ErrorResponse(set.error());
+    return http::Json({{"participant", request.Param("code")}, {"fault", ipn::FaultName(fault->kind)}});
+  });
+
+  admin("POST", "/api/v1/admin/institution-accounts", [this](http::Request& request) -> http::Response {
+    APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+    if (auto fields = http::CheckFields(*body, {"participant", "account_number", "card_number", "name_ar", "name_en",
+                                                "mobile", "opening_balance"});
+        !fields) {
+      return http::ErrorResponse(fields.error());
+    }
+    APP_TRY_RESPONSE(participant, http::StringField(*body, "participant"));
+    ipn::LocalInstitution* institution = network_.institution(*participant);
+    if (institution == nullptr) return http::ErrorResponse(404, Error("app.participant_unknown"));
+    ipn::NewAccount account;
+    APP_TRY_RESPONSE(number, http::StringField(*body, "account_number"));
+    APP_TRY_RESPONSE(name_ar, http::StringField(*body, "name_ar"));
+    APP_TRY_RESPONSE(name_en, http::StringField(*body, "name_en"));
+    APP_TRY_RESPONSE(mobile, http::StringField(*body, "mobile"));
+    Error error;
+    account.card_number = http::OptionalStringField(*body, "card_number", &error).value_or("");
+    if (!error.code.empty()) return http::ErrorResponse(error);
+    if (body->contains("opening_balance")) {
+      APP_TRY_RESPONSE(balance, http::IntField(*body, "opening_balance"));
+      if (*balance < 0) return http::ErrorResponse(Error("app.amount_invalid", "opening_balance"));
+      account.opening_balance = *balance;
+    }
+    account.account_number = *number;
+    account.name_ar = *name_ar;
+    account.name_en = *name_en;
+    account.mobile = *mobile;
+    auto opened = institution->OpenAccount(account);
+    if (!opened) return http::ErrorResponse(opened.error());
+    return http::Json({{"participant", opened->participant},
+                       {"account_number", opened->account_number},
+                       {"iban", opened->iban},
+                       {"card_number", opened->card_number}},
+                      201);
+  });
+
+  admin("GET", "/api/v1/admin/outbox", [this](http::Request& request) -> http::Response {
+    auto mobile_text = request.Query("mobile");
+    if (!mobile_text) return http::ErrorResponse(Error("http.bad_query", "mobile"));
+    auto mobile = MobileNumber::Parse(*mobile_text);
+    if (!mobile) return http::ErrorResponse(mobile.error());
+    auto rows = store_.Execute("SELECT id, body, created_at FROM app_outbox WHERE mobile = $1 ORDER BY created_at DESC, id LIMIT 20",
+                               Params({mobile->e164()}), store::Mode::kRead);
+    if (!rows) return http::ErrorResponse(rows.error());
+    json items = json::array();
+    for (const store::Row& row : rows->rows) {
+      items.push_back({{"id", store::AsText(row[0])}, {"body", store::AsText(row[1])}, {"created_at", store::AsInt(row[2])}});
+    }
+    return http::Json({{"messages", items}});
+  });
+
+  admin("GET", "/api/v1/admin/customers/:id", [this](http::Request& request) -> http::Response {
+    auto tx = store_.Begin(store::Mode::kRead);
+    if (!tx) return http::ErrorResponse(tx.error());
+    auto customer = LoadCustomer(**tx, request.Param("id"), false);
+    if (!customer) return http::ErrorResponse(404, customer.error());
+    json out = CustomerJson(*customer);
+    out["national_id"] = customer->national_id;
+    out["pin_failures"] = customer->pin_failures;
+    return http::Json(out);
+  });
+
+  auto set_state = [this](http::Request& request, const std::string& state) -> http::Response {
+    auto updated = store_.Execute(
+        state == "suspended"
+            ? "UPDATE app_customers SET state = 'suspended' WHERE id = $1 AND state <> 'pending_otp'"
+            : "UPDATE app_customers SET state = 'active', pin_failures = 0, pin_locked_until = 0 WHERE id = $1 AND state <> 'pending_otp'",
+        Params({request.Param("id")}));
+    if (!updated) return http::ErrorResponse(updated.error());
+    if (updated->affected == 0) return http::ErrorResponse(404, Error("app.customer_not_found"));
+    if (state == "suspended") {
+      // Sessions end now, in every process (revoked in the database).
+      auto revoked = store_.Execute("UPDATE app_sessions SET revoked_at = $1 WHERE customer_id = $2 AND revoked_at = 0",
+                                    Params({Now(), request.Param("id")}));
+      if (!revoked) return http::ErrorResponse(revoked.error());
+      std::lock_guard lock(sessions_mutex_);
+      std::erase_if(sessions_, [&](const auto& entry) { return entry.second.caller.customer_id == request.Param("id"); });
+    }
+    return http::Json({{"customer_id", request.Param("id")}, {"state", state}});
+  };
+  admin("POST", "/api/v1/admin/customers/:id/suspend", [set_state](http::Request& r) { return set_state(r, "suspended"); });
+  admin("POST", "/api/v1/admin/customers/:id/reactivate", [set_state](http::Request& r) { return set_state(r, "active"); });
+
+  admin("GET", "/api/v1/admin/billers", [this](http::Request& request) { return ListBillersAll(request); });
+  admin("POST", "/api/v1/admin/billers", [this](http::Request& request) -> http::Response {
+    APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+    if (auto fields = http::CheckFields(*body, {"code", "category", "name_ar", "name_en", "participant", "account_number", "active"});
+        !fields) {
+      return http::ErrorResponse(fields.error());
+    }
+    APP_TRY_RESPONSE(code, http::StringField(*body, "code"));
+    APP_TRY_RESPONSE(category, http::StringField(*body, "category"));
+    APP_TRY_RESPONSE(name_ar, http::StringField(*body, "name_ar"));
+    APP_TRY_RESPONSE(name_en, http::StringField(*body, "name_en"));
+    APP_TRY_RESPONSE(participant, http::StringField(*body, "participant"));
+    APP_TRY_RESPONSE(number, http::StringField(*body, "account_number"));
+    if (*category != "electricity" && *category != "water" && *category != "telecom" && *category != "internet" &&
+        *category != "gas") {
+      return http::ErrorResponse(Error("app.biller_category_invalid"));
+    }
+    if (network_.directory().Find(*participant) == nullptr) return http::ErrorResponse(Error("app.participant_unknown"));
+    bool active = !body->contains("active") || ((*body)["active"].is_boolean() && (*body)["active"].get<bool>());
+    auto upserted = store_.Execute(
+        "INSERT INTO app_billers (code, category, name_ar, name_en, participant, account_number, active) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET category = excluded.category, "
+        "name_ar = excluded.name_ar, name_en = excluded.name_en, participant = excluded.participant, "
+        "account_number = excluded.account_number, active = excluded.active",
+        Params({*code, *category, *name_ar, *name_en, *participant, *number, int64_t{active ? 1 : 0}}));
+    if (!upserted) return http::ErrorResponse(upserted.error());
+    return http::Json({{"code", *code}, {"active", active}}, 201);
+  });
+
+  admin("POST", "/api/v1/admin/bills", [this](http::Request& request) -> http::Response {
+    APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+    if (auto fields = http::CheckFields(*body, {"biller", "subscriber", "amount", "period", "due_at"}); !fields) {
+      return http::ErrorResponse(fields.error());
+    }
+    APP_TRY_RESPONSE(biller, http::StringField(*body, "biller"));
+    APP_TRY_RESPONSE(subscriber, http::StringField(*body, "subscriber"));
+    APP_TRY_RESPONSE(amount, ParseAmount(*body));
+    APP_TRY_RESPONSE(period, http::StringField(*body, "period"));
+    APP_TRY_RESPONSE(due_at, http::IntField(*body, "due_at"));
+    // A new bill for a subscriber replaces the previous (paid or not) one.
+    auto upserted = store_.Execute(
+        "INSERT INTO app_bills (biller, subscriber, amount, period, due_at, paid_ir) VALUES ($1, $2, $3, $4, $5, '') "
+        "ON CONFLICT (biller, subscriber) DO UPDATE SET amount = excluded.amount, period = excluded.period, "
+        "due_at = excluded.due_at, paid_ir = ''",
+        Params({*biller, *subscriber, *amount, *period, *due_at}));
+    if (!upserted) return http::ErrorResponse(upserted.error());
+    return http::Json({{"biller", *biller}, {"subscriber", *subscriber}}, 201);
+  });
+
+  admin("GET", "/api/v1/admin/charities", [this](http::Request&) -> http::Response {
+    auto rows = store_.Execute("SELECT code, name_ar, name_en, participant, account_number, active FROM app_charities ORDER BY code",
+                               {}, store::Mode::kRead);
+    if (!rows) return http::ErrorResponse(rows.error());
+    json items = json::array();
+    for (const store::Row& row : rows->rows) {
+      items.push_back({{"code", store::AsText(row[0])}, {"name_ar", store::AsText(row[1])}, {"name_en", store::AsText(row[2])},
+                       {"participant", store::AsText(row[3])}, {"account_number", store::AsText(row[4])},
+                       {"active", store::AsInt(row[5]) != 0}});
+    }
+    return http::Json({{"charities", items}});
+  });
+  admin("POST", "/api/v1/admin/charities", [this](http::Request& request) -> http::Response {
+    APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+    if (auto fields = http::CheckFields(*body, {"code", "name_ar", "name_en", "participant", "account_number", "active"});
+        !fields) {
+      return http::ErrorResponse(fields.error());
+    }
+    APP_TRY_RESPONSE(code, http::StringField(*body, "code"));
+    APP_TRY_RESPONSE(name_ar, http::StringField(*body, "name_ar"));
+    APP_TRY_RESPONSE(name_en, http::StringField(*body, "name_en"));
+    APP_TRY_RESPONSE(participant, http::StringField(*body, "participant"));
+    APP_TRY_RESPONSE(number, http::StringField(*body, "account_number"));
+    if (network_.directory().Find(*participant) == nullptr) return http::ErrorResponse(Error("app.participant_unknown"));
+    bool active = !body->contains("active") || ((*body)["active"].is_boolean() && (*body)["active"].get<bool>());
+    auto upserted = store_.Execute(
+        "INSERT INTO app_charities (code, name_ar, name_en, participant, account_number, active) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (code) DO UPDATE SET name_ar = excluded.name_ar, name_en = excluded.name_en, "
+        "participant = excluded.participant, account_number = excluded.account_number, active = excluded.active",
+        Params({*code, *name_ar, *name_en, *participant, *number, int64_t{active ? 1 : 0}}));
+    if (!upserted) return http::ErrorResponse(upserted.error());
+    return http::Json({{"code", *code}, {"active", active}}, 201);
+  });
+
+  admin("GET", "/api/v1/admin/limits", [this](http::Request&) {
+    const ipn::Policy& policy = network_.policy();
+    json channels = json::object();
+    for (const auto& [channel, limits] : policy.channel_limits) channels[channel] = LimitsJson(limits);
+    return http::Json({{"user_limits", LimitsJson(policy.user_limits)},
+                       {"channel_limits", channels},
+                       {"fee", {{"basis_points", policy.fee.basis_points}, {"min", policy.fee.min}, {"max", policy.fee.max}}}});
+  });
+
+  admin("GET", "/api/v1/admin/transactions/:ir", [this](http::Request& request) -> http::Response {
+    auto view = network_.GetTransaction(request.Param("ir"));
+    if (!view) return http::ErrorResponse(view.error());
+    json out = TransactionJson(network_, *view, "out");
+    out["user_id"] = view->user_id;
+    out["payer_account"] = view->payer_account;
+    out["payee_account"] = view->payee_account;
+    return http::Json(out);
+  });
+
+  admin("POST", "/api/v1/admin/transactions/:ir/reverse", [this](http::Request& request) -> http::Response {
+    APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+    if (auto fields = http::CheckFields(*body, {"operator", "reason"}); !fields) return http::ErrorResponse(fields.error());
+    APP_TRY_RESPONSE(operator_name, http::StringField(*body, "operator"));
+    APP_TRY_RESPONSE(reason, http::StringField(*body, "reason"));
+    auto view = network_.Reverse(request.Param("ir"), *operator_name, *reason);
+    if (!view) return http::ErrorResponse(view.error());
+    return http::Json(TransactionJson(network_, *view, "out"));
+  });
+
+  admin("POST", "/api/v1/admin/reconcile", [this](http::Request&) -> http::Response {
+    auto report = network_.Reconcile();
+    if (!report) return http::ErrorResponse(report.error());
+    return http::Json({{"examined", report->examined}, {"completed", report->completed}, {"reversed", report->reversed},
+                       {"failed", report->failed}, {"unresolved", report->unresolved},
+                       {"holds_expired", report->holds_expired}});
+  });
+}
+
+http::Response AppImpl::ListBillersAll(http::Request&) {
+  auto rows = store_.Execute("SELECT code, category, name_ar, name_en, participant, account_number, active FROM app_billers ORDER BY code",
+                             {}, store::Mode::kRead);
+  if (!rows) return http::ErrorResponse(rows.error());
+  json items = json::array();
+  for (const store::Row& row : rows->rows) {
+    items.push_back({{"code", store::AsText(row[0])}, {"category", store::AsText(row[1])}, {"name_ar", store::AsText(row[2])},
+                     {"name_en", store::AsText(row[3])}, {"participant", store::AsText(row[4])},
+                     {"account_number", store::AsText(row[5])}, {"active", store::AsInt(row[6]) != 0}});
+  }
+  return http::Json({{"billers", items}});
+}
+
+}  // namespace lahza::app

@@ -1,0 +1,364 @@
+// Payments through the switch: lookup, send, collect (request money), bills,
+// donations; limits; history and a transaction's plain-language timeline.
+#include <spdlog/spdlog.h>
+
+#include "app/internal.h"
+#include "core/cairo_time.h"
+#include "core/messages.h"
+#include "core/mobile.h"
+#include "core/money.h"
+#include "core/ir_reference.h"
+#include "ipn/switch.h"
+
+namespace lahza::app {
+
+namespace {
+constexpr size_t kMaxNoteBytes = 140;
+constexpr size_t kMaxClientRequestIdBytes = 64;
+
+Instant FromMs(int64_t ms) { return Instant(std::chrono::seconds(ms / 1000)); }
+}  // namespace
+
+Result<ipn::PayeeId> ParsePayee(const json& body) {
+  auto kind_text = http::StringField(body, "kind");
+  if (!kind_text) return kind_text.error();
+  auto value = http::StringField(body, "value");
+  if (!value) return value.error();
+  auto kind = ipn::ParsePayeeKind(*kind_text);
+  if (!kind) return Error("app.payee_kind_invalid", *kind_text);
+  ipn::PayeeId payee{*kind, *value, {}};
+  Error error;
+  auto participant = http::OptionalStringField(body, "participant", &error);
+  if (!error.code.empty()) return error;
+  if (*kind == ipn::PayeeKind::kAccountNumber) {
+    if (!participant) return Error("http.missing_field", "participant");
+    payee.participant = *participant;
+  }
+  return payee;
+}
+
+// Amounts are whole piastres (EGP 12.50 is 1250): never floating point.
+Result<int64_t> ParseAmount(const json& body) {
+  auto amount = http::IntField(body, "amount");
+  if (!amount) {
+    if (amount.error().code == "http.number_out_of_range") return Error("app.amount_invalid", "amount");
+    return amount.error();
+  }
+  if (*amount <= 0) return Error("app.amount_invalid", "amount");
+  return *amount;
+}
+
+Result<std::string> OptionalNote(const json& body) {
+  Error error;
+  auto note = http::OptionalStringField(body, "note", &error);
+  if (!error.code.empty()) return error;
+  if (note && note->size() > kMaxNoteBytes) return Error("app.note_too_long");
+  return note.value_or("");
+}
+
+int StatusForPaymentError(const Error& error) {
+  const std::string& code = error.code;
+  if (code == "app.pin_locked") return 423;
+  if (code == "app.pin_wrong") return 403;
+  if (code.starts_with("ipn.limit_")) return 422;
+  if (code == "ipn.participant_down") return 503;
+  if (code == "ipn.payee_not_found" || code == "app.account_not_found") return 404;
+  return http::StatusForCode(code);
+}
+
+json MoneyJson(int64_t piastres) {
+  Money money = Money::FromPiastres(piastres);
+  return {{"piastres", piastres}, {"en", money.ToEnglish()}, {"ar", money.ToArabic()}};
+}
+
+// ---- the plain-language view of a transaction
+
+namespace {
+
+std::string ParticipantName(ipn::Switch& network, const std::string& code, Language language) {
+  const ipn::Participant* participant = network.directory().Find(code);
+  if (participant == nullptr) return code;
+  return language == Language::kArabic ? participant->name_ar : participant->name_en;
+}
+
+Message TimelineLine(ipn::Switch& network, const ipn::TransactionView& view, const ipn::TimelineEntry& entry) {
+  std::string code = "app.timeline." + entry.event;
+  if (!FindMessage(code)) code = "app.timeline.state." + std::string(ipn::StateName(entry.state));
+  Instant at = FromMs(entry.at_ms);
+  Message message = MessageFor(code);
+  Message clock{FormatCairoClock(at, Language::kArabic), FormatCairoClock(at, Language::kEnglish)};
+  Message payer{ParticipantName(network, view.payer_participant, Language::kArabic),
+                ParticipantName(network, view.payer_participant, Language::kEnglish)};
+  Message payee{ParticipantName(network, view.payee_participant, Language::kArabic),
+                ParticipantName(network, view.payee_participant, Language::kEnglish)};
+  message.ar = Format(Message{message.ar, ""}, {{"time", clock.ar}, {"payer_bank", payer.ar}, {"payee_bank", payee.ar}}).ar;
+  message.en = Format(Message{"", message.en}, {{"time", clock.en}, {"payer_bank", payer.en}, {"payee_bank", payee.en}}).en;
+  return message;
+}
+
+}  // namespace
+
+json TransactionJson(ipn::Switch& network, const ipn::TransactionView& view, const std::string& direction) {
+  json timeline = json::array();
+  for (const ipn::TimelineEntry& entry : view.timeline) {
+    Message line = TimelineLine(network, view, entry);
+    timeline.push_back({{"at", FormatCairoIso(FromMs(entry.at_ms))},
+                        {"at_ms", entry.at_ms},
+                        {"state", ipn::StateName(entry.state)},
+                        {"event", entry.event},
+                        {"text_ar", line.ar},
+                        {"text_en", line.en}});
+  }
+  std::string state(ipn::StateName(view.state));
+  Message summary = MessageFor("app.summary." + state);
+  if (view.hold_expires_ms > 0) {
+    Instant deadline = FromMs(view.hold_expires_ms);
+    summary.ar = Format(Message{summary.ar, ""}, {{"deadline", FormatCairoDateTime(deadline, Language::kArabic)}}).ar;
+    summary.en = Format(Message{"", summary.en}, {{"deadline", FormatCairoDateTime(deadline, Language::kEnglish)}}).en;
+  }
+  json out = {{"ir", view.ir},
+              {"direction", direction},
+              {"state", state},
+              {"amount", MoneyJson(view.amount)},
+              {"fee", MoneyJson(direction == "out" ? view.fee : 0)},
+              {"payee",
+               {{"kind", ipn::PayeeKindName(view.payee_kind)},
+                {"participant", view.payee_participant},
+                {"participant_name_ar", ParticipantName(network, view.payee_participant, Language::kArabic)},
+                {"participant_name_en", ParticipantName(network, view.payee_participant, Language::kEnglish)},
+                {"masked_name_ar", view.payee_masked_name_ar},
+                {"masked_name_en", view.payee_masked_name_en}}},
+              {"payer",
+               {{"participant", view.payer_participant},
+                {"participant_name_ar", ParticipantName(network, view.payer_participant, Language::kArabic)},
+                {"participant_name_en", ParticipantName(network, view.payer_participant, Language::kEnglish)}}},
+              {"note", view.note},
+              {"created_at", FormatCairoIso(FromMs(view.created_ms))},
+              {"created_ms", view.created_ms},
+              {"updated_ms", view.updated_ms},
+              {"summary_ar", summary.ar},
+              {"summary_en", summary.en},
+              {"timeline", timeline}};
+  out["returns_by"] = view.hold_expires_ms > 0 && !ipn::IsFinal(view.state) ? json(FormatCairoIso(FromMs(view.hold_expires_ms)))
+                                                                            : json(nullptr);
+  if (!view.error_code.empty()) {
+    Message why = MessageFor(view.error_code);
+    out["error"] = {{"code", view.error_code}, {"message_ar", why.ar}, {"message_en", why.en}};
+  }
+  return out;
+}
+
+// ---- paying: shared by send, collect, bills and donations
+
+
+Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Caller& caller, const PaymentOrder& order) {
+  if (!RateLimit(request, "pin", options_.pin_per_minute, caller.token_hash)) return Error("app.rate_limited");
+  LAHZA_TRY(VerifyPin(caller.customer_id, order.pin));
+  std::string account_id = order.from_account_id, participant, number;
+  {
+    auto tx = store_.Begin(store::Mode::kRead);
+    if (!tx) return tx.error();
+    auto customer = LoadCustomer(**tx, caller.customer_id, false);
+    if (!customer) return customer.error();
+    if (customer->state != "active") return Error("app.customer_suspended");
+    if (account_id.empty()) account_id = customer->default_account;
+    auto rows = (*tx)->Execute(
+        "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
+        Params({account_id, caller.customer_id}));
+    if (!rows) return rows.error();
+    if (rows->rows.empty()) return Error("app.account_not_found");
+    participant = store::AsText(rows->rows[0][0]);
+    number = store::AsText(rows->rows[0][1]);
+  }
+  ipn::SendRequest send;
+  send.user_id = caller.customer_id;
+  send.client_request_id = order.client_request_id.empty() ? NewId("r_") : order.client_request_id;
+  send.payer_participant = participant;
+  send.payer_account = number;
+  auto kind = ipn::ParsePayeeKind(order.payee_kind);
+  if (!kind) return Error("app.payee_kind_invalid", order.payee_kind);
+  send.payee = ipn::PayeeId{*kind, order.payee_value, order.payee_participant};
+  send.amount = order.amount;
+  send.channel = "app";
+  send.note = order.note;
+  auto view = network_.Send(send);
+  if (!view) return view.error();
+  // The payer's history row; the switch's notifier adds the payee's side and
+  // every notification (see OnNetworkNotification).
+  std::string counterparty = order.counterparty.empty() ? view->payee_identifier : order.counterparty;
+  std::string counterparty_name = view->payee_masked_name_en.empty() ? view->payee_masked_name_ar : view->payee_masked_name_en;
+  Status recorded = writer_.Write([&](store::Transaction& tx) -> Status {
+    return Done(tx.Execute(
+        "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
+        "counterparty_name, note, created_at) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (customer_id, ir, direction) DO NOTHING",
+        Params({caller.customer_id, view->ir, order.type, view->amount, view->fee, account_id, counterparty,
+                counterparty_name, order.note, view->created_ms / 1000})));
+  });
+  if (!recorded) spdlog::error("app: history row for {} not written: {}", view->ir, recorded.error().code);
+  return view;
+}
+
+http::Response AppImpl::PaymentResponse(const Result<ipn::TransactionView>& view) {
+  if (!view) return http::ErrorResponse(StatusForPaymentError(view.error()), view.error());
+  return http::Json(TransactionJson(network_, *view, "out"), 201);
+}
+
+// ---- handlers
+
+http::Response AppImpl::Lookup(http::Request& request) {
+  APP_TRY_RESPONSE(caller, Authenticate(request));
+  APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+  if (auto fields = http::CheckFields(*body, {"kind", "value", "participant"}); !fields) return http::ErrorResponse(fields.error());
+  APP_TRY_RESPONSE(payee, ParsePayee(*body));
+  // Lookups reveal (masked) names: budgeted per token so nobody walks the
+  // number space.
+  if (!RateLimit(request, "lookup", options_.login_per_minute * 6, caller->token_hash)) {
+    return http::ErrorResponse(429, Error("app.rate_limited"));
+  }
+  auto found = network_.Lookup(*payee);
+  if (!found) return http::ErrorResponse(StatusForPaymentError(found.error()), found.error());
+  return http::Json({{"participant", found->participant},
+                     {"participant_name_ar", found->participant_name_ar},
+                     {"participant_name_en", found->participant_name_en},
+                     {"masked_name_ar", found->masked_name_ar},
+                     {"masked_name_en", found->masked_name_en}});
+}
+
+http::Response AppImpl::Send(http::Request& request) {
+  APP_TRY_RESPONSE(caller, Authenticate(request));
+  APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+  if (auto fields = http::CheckFields(*body, {"kind", "value", "participant", "amount", "pin", "from_account_id",
+                                              "note", "client_request_id"});
+      !fields) {
+    return http::ErrorResponse(fields.error());
+  }
+  PaymentOrder order;
+  order.type = "transfer";
+  APP_TRY_RESPONSE(payee, ParsePayee(*body));
+  APP_TRY_RESPONSE(amount, ParseAmount(*body));
+  APP_TRY_RESPONSE(pin, http::StringField(*body, "pin"));
+  APP_TRY_RESPONSE(note, OptionalNote(*body));
+  Error error;
+  order.from_account_id = http::OptionalStringField(*body, "from_account_id", &error).value_or("");
+  order.client_request_id = http::OptionalStringField(*body, "client_request_id", &error).value_or("");
+  if (!error.code.empty()) return http::ErrorResponse(error);
+  if (order.client_request_id.size() > kMaxClientRequestIdBytes) {
+    return http::ErrorResponse(Error("app.client_request_id_invalid"));
+  }
+  order.payee_kind = std::string(ipn::PayeeKindName(payee->kind));
+  order.payee_value = payee->value;
+  order.payee_participant = payee->participant;
+  order.amount = *amount;
+  order.pin = *pin;
+  order.note = *note;
+  return PaymentResponse(Pay(request, *caller, order));
+}
+
+http::Response AppImpl::Limits(http::Request& request) {
+  APP_TRY_RESPONSE(caller, Authenticate(request));
+  auto usage = network_.GetUsage(caller->customer_id, "app");
+  if (!usage) return http::ErrorResponse(usage.error());
+  return http::Json({{"per_transaction", MoneyJson(usage->limits.per_transaction)},
+                     {"daily", MoneyJson(usage->limits.daily)},
+                     {"monthly", MoneyJson(usage->limits.monthly)},
+                     {"used_today", MoneyJson(usage->used_today)},
+                     {"used_this_month", MoneyJson(usage->used_this_month)},
+                     {"left_today", MoneyJson(usage->left_today)},
+                     {"left_this_month", MoneyJson(usage->left_this_month)}});
+}
+
+http::Response AppImpl::History(http::Request& request) {
+  APP_TRY_RESPONSE(caller, Authenticate(request));
+  // Filters: from/to (Unix seconds, inclusive), type, status, direction, limit.
+  std::string sql =
+      "SELECT ir, direction, type, counterparty, counterparty_name, account_id, created_at FROM app_activity "
+      "WHERE customer_id = $1";
+  std::vector<Value> params = {caller->customer_id};
+  auto number_param = [&](const char* name, int64_t* out) -> Status {
+    auto text = request.Query(name);
+    if (!text) return {};
+    try {
+      size_t used = 0;
+      *out = std::stoll(*text, &used);
+      if (used != text->size() || *out < 0) return Error("http.bad_query", name);
+    } catch (const std::exception&) {
+      return Error("http.bad_query", name);
+    }
+    return {};
+  };
+  int64_t from = -1, to = -1, limit = 50;
+  for (auto [name, out] : {std::pair{"from", &from}, std::pair{"to", &to}, std::pair{"limit", &limit}}) {
+    if (auto parsed = number_param(name, out); !parsed) return http::ErrorResponse(parsed.error());
+  }
+  if (limit < 1 || limit > 200) return http::ErrorResponse(Error("http.bad_query", "limit"));
+  if (from >= 0) {
+    params.push_back(from);
+    sql += " AND created_at >= $" + std::to_string(params.size());
+  }
+  if (to >= 0) {
+    params.push_back(to);
+    sql += " AND created_at <= $" + std::to_string(params.size());
+  }
+  if (auto type = request.Query("type")) {
+    if (*type != "transfer" && *type != "collect" && *type != "bill" && *type != "donation") {
+      return http::ErrorResponse(Error("http.bad_query", "type"));
+    }
+    params.push_back(*type);
+    sql += " AND type = $" + std::to_string(params.size());
+  }
+  if (auto direction = request.Query("direction")) {
+    if (*direction != "in" && *direction != "out") return http::ErrorResponse(Error("http.bad_query", "direction"));
+    params.push_back(*direction);
+    sql += " AND direction = $" + std::to_string(params.size());
+  }
+  std::optional<ipn::TransferState> status;
+  if (auto text = request.Query("status")) {
+    status = ipn::ParseState(*text);
+    if (!status) return http::ErrorResponse(Error("http.bad_query", "status"));
+  }
+  // The state lives in the switch (it changes after the fact: reconciliation,
+  // reversals); a status filter reads a wider window and filters here.
+  sql += " ORDER BY created_at DESC, ir DESC LIMIT " + std::to_string(status ? 1000 : limit);
+  auto rows = store_.Execute(sql, params, store::Mode::kRead);
+  if (!rows) return http::ErrorResponse(rows.error());
+  json items = json::array();
+  for (const store::Row& row : rows->rows) {
+    if (static_cast<int64_t>(items.size()) >= limit) break;
+    auto view = network_.GetTransaction(store::AsText(row[0]));
+    if (!view) continue;  // not visible at the switch (yet): skip rather than show a guess
+    if (status && view->state != *status) continue;
+    std::string direction = store::AsText(row[1]);
+    items.push_back({{"ir", view->ir},
+                     {"direction", direction},
+                     {"type", store::AsText(row[2])},
+                     {"state", ipn::StateName(view->state)},
+                     {"amount", MoneyJson(view->amount)},
+                     {"fee", MoneyJson(direction == "out" ? view->fee : 0)},
+                     {"counterparty", store::AsText(row[3])},
+                     {"counterparty_name", store::AsText(row[4])},
+                     {"account_id", store::AsText(row[5])},
+                     {"created_at", FormatCairoIso(FromMs(view->created_ms))},
+                     {"created_ms", view->created_ms}});
+  }
+  return http::Json({{"transactions", items}});
+}
+
+http::Response AppImpl::TransactionDetail(http::Request& request) {
+  APP_TRY_RESPONSE(caller, Authenticate(request));
+  auto ir = IrReference::Parse(request.Param("ir"));
+  if (!ir) return http::ErrorResponse(ir.error());
+  // Only the customer's own transactions: anything else is "not found",
+  // never "forbidden", so references cannot be probed.
+  auto rows = store_.Execute("SELECT direction, type FROM app_activity WHERE customer_id = $1 AND ir = $2 ORDER BY direction DESC",
+                             Params({caller->customer_id, ir->str()}), store::Mode::kRead);
+  if (!rows) return http::ErrorResponse(rows.error());
+  if (rows->rows.empty()) return http::ErrorResponse(404, Error("app.transaction_not_found"));
+  auto view = network_.GetTransaction(ir->str());
+  if (!view) return http::ErrorResponse(view.error());
+  json out = TransactionJson(network_, *view, store::AsText(rows->rows[0][0]));
+  out["type"] = store::AsText(rows->rows[0][1]);
+  return http::Json(out);
+}
+
+}  // namespace lahza::app

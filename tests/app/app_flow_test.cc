@@ -1,0 +1,429 @@
+// The app's flows end to end over HTTP against a real server, on SQLite and
+// on PostgreSQL (LAHZA_TEST_PG_URL).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "app/app_server.h"
+#include "core/messages.h"
+
+namespace lahza::testing {
+namespace {
+
+class AppFlowTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
+    app::AppOptions options;
+    options.login_per_minute = 1000;
+    options.otp_per_minute = 1000;
+    server_ = std::make_unique<AppServer>(GetParam(), options);
+    ASSERT_TRUE(server_->ready());
+    api_ = std::make_unique<Api>(server_->port());
+  }
+  std::unique_ptr<AppServer> server_;
+  std::unique_ptr<Api> api_;
+};
+
+TEST_P(AppFlowTest, RegisterLinkLookupSendHistoryDetail) {
+  Api& api = *api_;
+  EXPECT_EQ(api.Call("GET", "/healthz").status, 200);
+
+  // Registration: mobile + national ID + a bank account that the bank knows
+  // under the same mobile number.
+  api.OpenBankAccount("NBE", "1000000001", "01001234567", "Mona Ali Hassan", 5'000'000);
+  Reply registered = api.Call("POST", "/api/v1/register",
+                              {{"mobile", "+20 100 123 4567"}, {"national_id", TestNationalId(1)}, {"device_id", "phone-1"},
+                               {"account", {{"participant", "NBE"}, {"account_number", "1000000001"}}}});
+  ASSERT_EQ(registered.status, 201) << registered.body.dump();
+  EXPECT_EQ(registered.body["state"], "pending_otp");
+  std::string otp = api.LatestOtp("01001234567");
+  ASSERT_EQ(otp.size(), 6u);
+  // Sign-in before activation tells the customer what is missing.
+  Reply early = api.Call("POST", "/api/v1/login", {{"mobile", "01001234567"}, {"pin", "111111"}, {"device_id", "phone-1"}});
+  EXPECT_EQ(early.status, 403);
+  EXPECT_EQ(early.code(), "app.registration_incomplete");
+  Reply confirmed = api.Call("POST", "/api/v1/register/confirm",
+                             {{"mobile", "01001234567"}, {"otp", otp}, {"pin", "135790"}, {"device_id", "phone-1"}});
+  ASSERT_EQ(confirmed.status, 201) << confirmed.body.dump();
+  EXPECT_EQ(confirmed.body["customer"]["state"], "active");
+  EXPECT_EQ(confirmed.body["customer"]["name_en"], "Mona Ali Hassan");
+
+  // Login from the same device: PIN only.
+  Reply login = api.Call("POST", "/api/v1/login", {{"mobile", "01001234567"}, {"pin", "135790"}, {"device_id", "phone-1"}});
+  ASSERT_EQ(login.status, 200) << login.body.dump();
+  std::string mona = login.body["token"];
+  Reply me = api.Call("GET", "/api/v1/me", nullptr, mona);
+  EXPECT_EQ(me.body["state"], "active");
+
+  // Link a second account (a Vodafone Cash wallet) and give the bank account an IPA.
+  api.OpenBankAccount("VFCASH", "01001234567", "01001234567", "Mona Ali Hassan", 100'000);
+  Reply linked = api.Call("POST", "/api/v1/accounts", {{"wallet", "01001234567"}}, mona);
+  ASSERT_EQ(linked.status, 201) << linked.body.dump();
+  EXPECT_EQ(linked.body["kind"], "wallet");
+  Reply accounts = api.Call("GET", "/api/v1/accounts", nullptr, mona);
+  ASSERT_EQ(accounts.body["accounts"].size(), 2u);
+  std::string bank_account_id = accounts.body["accounts"][0]["id"];
+  EXPECT_TRUE(accounts.body["accounts"][0]["default"].get<bool>());
+  EXPECT_EQ(accounts.body["accounts"][0]["available"], 5'000'000);
+  Reply ipa = api.Call("POST", "/api/v1/ipas", {{"ipa", "Mona.Ali"}, {"account_id", bank_account_id}}, mona);
+  ASSERT_EQ(ipa.status, 201) << ipa.body.dump();
+  EXPECT_EQ(ipa.body["ipa"], "mona.ali@instapay");
+  Reply second_ipa = api.Call("POST", "/api/v1/ipas", {{"ipa", "mona.other"}, {"account_id", bank_account_id}}, mona);
+  EXPECT_EQ(second_ipa.status, 409) << "one IPA per account, immutable";
+
+  // A second customer sends to Mona by IPA: lookup (masked name) then confirm with PIN.
+  std::string omar = api.Onboard("01101234567", TestNationalId(2), "CIB", "2000000002", "Omar Khaled Fahmy", 3'000'000, "975310");
+  Reply lookup = api.Call("POST", "/api/v1/payments/lookup", {{"kind", "ipa"}, {"value", "mona.ali@instapay"}}, omar);
+  ASSERT_EQ(lookup.status, 200) << lookup.body.dump();
+  EXPECT_EQ(lookup.body["participant"], "NBE");
+  EXPECT_EQ(lookup.body.dump().find("Mona Ali Hassan"), std::string::npos) << "the name is masked";
+  EXPECT_FALSE(lookup.body.contains("account_number"));
+  Reply sent = api.Call("POST", "/api/v1/payments/send",
+                        {{"kind", "ipa"}, {"value", "mona.ali@instapay"}, {"amount", 125'050}, {"pin", "975310"},
+                         {"note", "rent"}},
+                        omar);
+  ASSERT_EQ(sent.status, 201) << sent.body.dump();
+  EXPECT_EQ(sent.body["state"], "completed");
+  std::string ir = sent.body["ir"];
+  EXPECT_TRUE(std::regex_match(ir, std::regex("IR[0-9]{20}"))) << ir;
+  EXPECT_EQ(sent.body["amount"]["piastres"], 125'050);
+  EXPECT_FALSE(sent.body["timeline"].empty());
+
+  // Both sides see it: history, detail with timeline, notifications, balances.
+  Reply history = api.Call("GET", "/api/v1/transactions", nullptr, omar);
+  ASSERT_EQ(history.body["transactions"].size(), 1u);
+  EXPECT_EQ(history.body["transactions"][0]["ir"], ir);
+  EXPECT_EQ(history.body["transactions"][0]["direction"], "out");
+  Reply detail = api.Call("GET", "/api/v1/transactions/" + ir, nullptr, omar);
+  ASSERT_EQ(detail.status, 200) << detail.body.dump();
+  EXPECT_EQ(detail.body["state"], "completed");
+  bool mentions_debit = false;
+  for (const json& step : detail.body["timeline"]) {
+    EXPECT_FALSE(step["text_ar"].get<std::string>().empty());
+    if (step["event"] == "debited") {
+      mentions_debit = step["text_en"].get<std::string>().find("Commercial International Bank") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(mentions_debit) << detail.body["timeline"].dump();
+  Reply mona_history = api.Call("GET", "/api/v1/transactions?direction=in", nullptr, mona);
+  ASSERT_EQ(mona_history.body["transactions"].size(), 1u) << mona_history.body.dump();
+  EXPECT_EQ(mona_history.body["transactions"][0]["ir"], ir);
+  Reply mona_detail = api.Call("GET", "/api/v1/transactions/" + ir, nullptr, mona);
+  EXPECT_EQ(mona_detail.body["direction"], "in");
+  Reply notifications = api.Call("GET", "/api/v1/notifications", nullptr, mona);
+  bool received = false;
+  for (const json& n : notifications.body["notifications"]) received = received || n["kind"] == "transfer";
+  EXPECT_TRUE(received) << notifications.body.dump();
+  Reply mona_accounts = api.Call("GET", "/api/v1/accounts", nullptr, mona);
+  EXPECT_EQ(mona_accounts.body["accounts"][0]["available"], 5'000'000 + 125'050);
+
+  // Filters.
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?status=completed", nullptr, omar).body["transactions"].size(), 1u);
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?status=failed", nullptr, omar).body["transactions"].size(), 0u);
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?type=bill", nullptr, omar).body["transactions"].size(), 0u);
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?from=0&to=1", nullptr, omar).body["transactions"].size(), 0u);
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?status=nope", nullptr, omar).code(), "http.bad_query");
+
+  // Limits: what is left today.
+  Reply limits = api.Call("GET", "/api/v1/limits", nullptr, omar);
+  ASSERT_EQ(limits.status, 200) << limits.body.dump();
+  EXPECT_EQ(limits.body["used_today"]["piastres"], 125'050);
+  EXPECT_EQ(limits.body["left_today"]["piastres"], 12'000'000 - 125'050);
+
+  // Send by mobile number (the payee's default account) and by IBAN.
+  Reply by_mobile = api.Call("POST", "/api/v1/payments/send",
+                             {{"kind", "mobile"}, {"value", "01001234567"}, {"amount", 1000}, {"pin", "975310"}}, omar);
+  EXPECT_EQ(by_mobile.status, 201) << by_mobile.body.dump();
+  EXPECT_EQ(by_mobile.body["state"], "completed");
+  std::string iban = accounts.body["accounts"][0]["iban"];
+  Reply by_iban = api.Call("POST", "/api/v1/payments/send",
+                           {{"kind", "iban"}, {"value", iban}, {"amount", 2000}, {"pin", "975310"}}, omar);
+  EXPECT_EQ(by_iban.status, 201) << by_iban.body.dump();
+}
+
+TEST_P(AppFlowTest, CustomersSeeOnlyTheirOwnData) {
+  Api& api = *api_;
+  std::string a = api.Onboard("01001111111", TestNationalId(3), "NBE", "3000000003", "Ahmed Samy Zaki");
+  std::string b = api.Onboard("01002222222", TestNationalId(4), "BM", "4000000004", "Sara Adel Gad");
+  Reply sent = api.Call("POST", "/api/v1/payments/send",
+                        {{"kind", "mobile"}, {"value", "01001111111"}, {"amount", 5000}, {"pin", "246810"}}, b);
+  ASSERT_EQ(sent.status, 201) << sent.body.dump();
+  std::string ir = sent.body["ir"];
+  std::string c = api.Onboard("01003333333", TestNationalId(5), "CIB", "5000000005", "Nour Hany Osman");
+  // A third customer cannot read it, not even know it exists.
+  Reply other = api.Call("GET", "/api/v1/transactions/" + ir, nullptr, c);
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.code(), "app.transaction_not_found");
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions", nullptr, c).body["transactions"].size(), 0u);
+  // Another customer's account id is "not found".
+  Reply b_accounts = api.Call("GET", "/api/v1/accounts", nullptr, b);
+  std::string b_account = b_accounts.body["accounts"][0]["id"];
+  EXPECT_EQ(api.Call("POST", "/api/v1/accounts/" + b_account + "/default", nullptr, c).status, 404);
+  EXPECT_EQ(api.Call("DELETE", "/api/v1/accounts/" + b_account, nullptr, c).status, 404);
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send",
+                     {{"kind", "mobile"}, {"value", "01001111111"}, {"amount", 5000}, {"pin", "246810"},
+                      {"from_account_id", b_account}},
+                     c).status,
+            404);
+  // No token, a made-up token, the right token from another device: 401.
+  EXPECT_EQ(api.Call("GET", "/api/v1/me").status, 401);
+  EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, std::string(64, 'a')).status, 401);
+  EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, a, "someone-elses-phone").status, 401);
+  // Customer tokens are not admin tokens.
+  EXPECT_EQ(api.Call("GET", "/api/v1/admin/participants", nullptr, a).status, 401);
+  // Logout revokes the token at once.
+  EXPECT_EQ(api.Call("POST", "/api/v1/logout", nullptr, a).status, 200);
+  EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, a).status, 401);
+}
+
+TEST_P(AppFlowTest, NewDeviceNeedsAnOtp) {
+  Api& api = *api_;
+  api.Onboard("01204444444", TestNationalId(6), "NBE", "6000000006", "Heba Tarek Rizk");
+  json login = {{"mobile", "01204444444"}, {"pin", "246810"}, {"device_id", "new-phone"}};
+  Reply challenge = api.Call("POST", "/api/v1/login", login);
+  ASSERT_EQ(challenge.status, 202) << challenge.body.dump();
+  EXPECT_TRUE(challenge.body["otp_required"].get<bool>());
+  login["otp"] = api.LatestOtp("01204444444");
+  Reply done = api.Call("POST", "/api/v1/login", login);
+  ASSERT_EQ(done.status, 200) << done.body.dump();
+  EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, done.body["token"], "new-phone").status, 200);
+}
+
+TEST_P(AppFlowTest, OtpTriesExpiryAndResendThrottle) {
+  Api& api = *api_;
+  api.OpenBankAccount("BM", "7000000007", "01505555555", "Yasser Omar Gad", 1000);
+  json registration = {{"mobile", "01505555555"}, {"national_id", TestNationalId(7)}, {"device_id", "phone-1"},
+                       {"account", {{"participant", "BM"}, {"account_number", "7000000007"}}}};
+  ASSERT_EQ(api.Call("POST", "/api/v1/register", registration).status, 201);
+  std::string otp = api.LatestOtp("01505555555");
+  std::string wrong = otp == "000000" ? "111111" : "000000";
+  json confirm = {{"mobile", "01505555555"}, {"otp", wrong}, {"pin", "112233"}, {"device_id", "phone-1"}};
+  EXPECT_EQ(api.Call("POST", "/api/v1/register/confirm", confirm).code(), "app.otp_invalid");
+  EXPECT_EQ(api.Call("POST", "/api/v1/register/confirm", confirm).code(), "app.otp_invalid");
+  EXPECT_EQ(api.Call("POST", "/api/v1/register/confirm", confirm).code(), "app.otp_tries_exceeded");
+  confirm["otp"] = otp;
+  EXPECT_EQ(api.Call("POST", "/api/v1/register/confirm", confirm).code(), "app.otp_tries_exceeded")
+      << "after 3 wrong tries even the right code is refused";
+  // Resend is throttled for a minute.
+  Reply soon = api.Call("POST", "/api/v1/register/resend-otp", {{"mobile", "01505555555"}});
+  EXPECT_EQ(soon.status, 429);
+  EXPECT_EQ(soon.code(), "app.otp_rate_limited");
+  server_->clock().Advance(std::chrono::seconds(61));
+  EXPECT_EQ(api.Call("POST", "/api/v1/register/resend-otp", {{"mobile", "01505555555"}}).status, 200);
+  std::string fresh = api.LatestOtp("01505555555");
+  // Five minutes later it has expired.
+  server_->clock().Advance(std::chrono::seconds(301));
+  confirm["otp"] = fresh;
+  EXPECT_EQ(api.Call("POST", "/api/v1/register/confirm", confirm).code(), "app.otp_expired");
+  server_->clock().Advance(std::chrono::seconds(61));
+  ASSERT_EQ(api.Call("POST", "/api/v1/register/resend-otp", {{"mobile", "01505555555"}}).status, 200);
+  confirm["otp"] = api.LatestOtp("01505555555");
+  Reply ok = api.Call("POST", "/api/v1/register/confirm", confirm);
+  EXPECT_EQ(ok.status, 201) << ok.body.dump();
+  // Registering again is refused.
+  EXPECT_EQ(api.Call("POST", "/api/v1/register", registration).code(), "app.customer_exists");
+}
+
+TEST_P(AppFlowTest, FiveWrongPinsLockTransfersForThirtyMinutes) {
+  Api& api = *api_;
+  std::string token = api.Onboard("01006666666", TestNationalId(8), "NBE", "8000000008", "Karim Adel Mansour");
+  api.Onboard("01007777777", TestNationalId(9), "BM", "9000000009", "Dina Sameh Soliman");
+  json send = {{"kind", "mobile"}, {"value", "01007777777"}, {"amount", 1000}, {"pin", "000000"}};
+  for (int i = 0; i < 4; ++i) {
+    Reply wrong = api.Call("POST", "/api/v1/payments/send", send, token);
+    EXPECT_EQ(wrong.status, 403);
+    EXPECT_EQ(wrong.code(), "app.pin_wrong");
+  }
+  Reply locked = api.Call("POST", "/api/v1/payments/send", send, token);
+  EXPECT_EQ(locked.status, 423);
+  EXPECT_EQ(locked.code(), "app.pin_locked");
+  send["pin"] = "246810";
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).code(), "app.pin_locked") << "even the right PIN";
+  EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, token).body["state"], "locked");
+  server_->clock().Advance(std::chrono::minutes(31));
+  Reply after = api.Call("POST", "/api/v1/payments/send", send, token);
+  EXPECT_EQ(after.status, 201) << after.body.dump();
+  EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, token).body["state"], "active");
+}
+
+TEST_P(AppFlowTest, BadInputGetsClearErrors) {
+  Api& api = *api_;
+  std::string token = api.Onboard("01008888888", TestNationalId(10), "NBE", "1100000011", "Salma Amr Zaki");
+  auto send = [&](json body) { return api.Call("POST", "/api/v1/payments/send", body, token); };
+  json base = {{"kind", "mobile"}, {"value", "01008888888"}, {"pin", "246810"}};
+  auto with = [&](const char* key, json value) {
+    json body = base;
+    body[key] = value;
+    return body;
+  };
+  for (json amount : {json(0), json(-5), json(1.5), json("100"), json(9223372036854775807.0), json(nullptr)}) {
+    Reply reply = send(with("amount", amount));
+    EXPECT_EQ(reply.status, 400) << amount.dump();
+    EXPECT_TRUE(reply.code() == "app.amount_invalid" || reply.code() == "http.wrong_type" ||
+                reply.code() == "http.missing_field")
+        << amount.dump() << " " << reply.body.dump();
+    EXPECT_FALSE(reply.body["error"]["message_ar"].get<std::string>().empty());
+    EXPECT_FALSE(reply.body["error"]["message_en"].get<std::string>().empty());
+  }
+  EXPECT_EQ(api.Raw("POST", "/api/v1/payments/send", R"({"kind":"mobile","amount":99999999999999999999})", token).code(),
+            "app.amount_invalid");
+  EXPECT_EQ(send(with("amount", 7'000'001)).status, 422) << "over the per-transaction limit";
+  EXPECT_EQ(send(with("evil", 1)).code(), "http.unknown_field");
+  EXPECT_EQ(send(with("kind", "pigeon")).code(), "app.payee_kind_invalid");
+  EXPECT_EQ(send(with("kind", 5)).code(), "http.wrong_type");
+  json bad_mobile = with("amount", 100);
+  bad_mobile["value"] = "0109";
+  EXPECT_EQ(send(bad_mobile).code().substr(0, 7), "mobile.");
+  EXPECT_EQ(api.Raw("POST", "/api/v1/payments/send", "{\"kind\":", token).code(), "http.body_not_json");
+  EXPECT_EQ(api.Raw("POST", "/api/v1/payments/send", "[]", token).code(), "http.body_not_object");
+  EXPECT_EQ(api.Raw("POST", "/api/v1/payments/send", std::string(70'000, ' '), token).status, 413);
+  EXPECT_EQ(api.Call("POST", "/api/v1/register", {{"mobile", "123"}, {"national_id", "1"}, {"device_id", "x"}, {"account", json::object()}}).code(),
+            "mobile.invalid_length");
+  Reply bad_nid = api.Call("POST", "/api/v1/register",
+                           {{"mobile", "01009999999"}, {"national_id", "29002300112345"}, {"device_id", "x"}, {"account", json::object()}});
+  EXPECT_EQ(bad_nid.code(), "national_id.invalid_birth_date") << bad_nid.body.dump();
+  EXPECT_EQ(api.Call("POST", "/api/v1/accounts", {{"iban", "EG00 1234"}}, token).code().substr(0, 5), "iban.");
+  EXPECT_EQ(api.Call("POST", "/api/v1/accounts", {{"card_number", "5078031234567890"}}, token).code().substr(0, 5), "card.");
+  EXPECT_EQ(api.Call("POST", "/api/v1/ipas", {{"ipa", "a..b"}, {"account_id", "x"}}, token).code().substr(0, 4), "ipa.");
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions/IR123", nullptr, token).code().substr(0, 3), "ir.");
+  // SQL injection strings are data.
+  Reply injected = api.Call("POST", "/api/v1/payments/lookup", {{"kind", "ipa"}, {"value", "x'; DROP TABLE app_customers;--"}}, token);
+  EXPECT_EQ(injected.status, 400);
+  EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, token).status, 200);
+}
+
+TEST_P(AppFlowTest, TimeoutAfterDebitIsExplainedAndReturnedAutomatically) {
+  Api& api = *api_;
+  std::string payer = api.Onboard("01009000001", TestNationalId(11), "NBE", "1200000012", "Eman Walid Osman", 1'000'000);
+  api.Onboard("01009000002", TestNationalId(12), "HSBC", "1300000013", "Rami Hesham Gad");
+  Reply fault = api.Admin("PUT", "/api/v1/admin/participants/HSBC/fault", {{"kind", "timeout_after_debit"}});
+  ASSERT_EQ(fault.status, 200) << fault.body.dump();
+  Reply sent = api.Call("POST", "/api/v1/payments/send",
+                        {{"kind", "mobile"}, {"value", "01009000002"}, {"amount", 50'000}, {"pin", "246810"}}, payer);
+  ASSERT_EQ(sent.status, 201) << sent.body.dump();
+  EXPECT_EQ(sent.body["state"], "timed_out_after_debit");
+  EXPECT_NE(sent.body["summary_en"].get<std::string>().find("returned automatically"), std::string::npos)
+      << sent.body["summary_en"];
+  EXPECT_FALSE(sent.body["returns_by"].is_null());
+  std::string ir = sent.body["ir"];
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?status=timed_out_after_debit", nullptr, payer).body["transactions"].size(), 1u);
+  ASSERT_EQ(api.Admin("PUT", "/api/v1/admin/participants/HSBC/fault", {{"kind", "none"}}).status, 200);
+  Reply reconciled = api.Admin("POST", "/api/v1/admin/reconcile");
+  ASSERT_EQ(reconciled.status, 200) << reconciled.body.dump();
+  Reply detail = api.Call("GET", "/api/v1/transactions/" + ir, nullptr, payer);
+  EXPECT_EQ(detail.body["state"], "reversed") << detail.body.dump();
+  bool explained = false;
+  for (const json& step : detail.body["timeline"]) explained = explained || step["event"] == "reconciled_reversed";
+  EXPECT_TRUE(explained) << detail.body["timeline"].dump();
+  EXPECT_EQ(api.Call("GET", "/api/v1/accounts", nullptr, payer).body["accounts"][0]["available"], 1'000'000);
+  Reply notes = api.Call("GET", "/api/v1/notifications", nullptr, payer);
+  bool told = false;
+  for (const json& n : notes.body["notifications"]) {
+    told = told || n["text_en"].get<std::string>().find("returned") != std::string::npos;
+  }
+  EXPECT_TRUE(told) << notes.body.dump();
+}
+
+TEST_P(AppFlowTest, CollectBillsAndDonations) {
+  Api& api = *api_;
+  std::string asker = api.Onboard("01009100001", TestNationalId(13), "NBE", "1400000014", "Mariam Ayman Rizk");
+  std::string payer = api.Onboard("01009100002", TestNationalId(14), "BM", "1500000015", "Tarek Walid Fahmy", 2'000'000);
+  // Request money: accept once, decline another.
+  Reply asked = api.Call("POST", "/api/v1/collects", {{"payer_mobile", "01009100002"}, {"amount", 30'000}, {"note", "dinner"}}, asker);
+  ASSERT_EQ(asked.status, 201) << asked.body.dump();
+  std::string id = asked.body["id"];
+  EXPECT_EQ(api.Call("POST", "/api/v1/collects/" + id + "/accept", {{"pin", "246810"}}, asker).status, 404)
+      << "only the payer answers a request";
+  Reply paid = api.Call("POST", "/api/v1/collects/" + id + "/accept", {{"pin", "246810"}}, payer);
+  ASSERT_EQ(paid.status, 201) << paid.body.dump();
+  EXPECT_EQ(paid.body["state"], "completed");
+  EXPECT_EQ(api.Call("POST", "/api/v1/collects/" + id + "/accept", {{"pin", "246810"}}, payer).code(), "app.collect_not_pending");
+  Reply asked2 = api.Call("POST", "/api/v1/collects", {{"payer_mobile", "01009100002"}, {"amount", 1000}}, asker);
+  EXPECT_EQ(api.Call("POST", "/api/v1/collects/" + asked2.body["id"].get<std::string>() + "/decline", nullptr, payer).status, 200);
+  Reply list = api.Call("GET", "/api/v1/collects", nullptr, asker);
+  ASSERT_EQ(list.body["collects"].size(), 2u);
+
+  // Bills: the admin registers a biller with a collection account; inquiry, then pay once.
+  api.OpenBankAccount("NBE", "9000000001", "01229999999", "Cairo Electricity", 0);
+  ASSERT_EQ(api.Admin("POST", "/api/v1/admin/billers",
+                      {{"code", "EEHC"}, {"category", "electricity"}, {"name_ar", "كهرباء القاهرة"}, {"name_en", "Cairo Electricity"},
+                       {"participant", "NBE"}, {"account_number", "9000000001"}}).status,
+            201);
+  ASSERT_EQ(api.Admin("POST", "/api/v1/admin/bills",
+                      {{"biller", "EEHC"}, {"subscriber", "123456"}, {"amount", 45'075}, {"period", "2026-10"}, {"due_at", 0}}).status,
+            201);
+  EXPECT_EQ(api.Call("GET", "/api/v1/billers", nullptr, payer).body["billers"].size(), 1u);
+  Reply inquiry = api.Call("POST", "/api/v1/bills/inquiry", {{"biller", "EEHC"}, {"subscriber", "123456"}}, payer);
+  ASSERT_EQ(inquiry.status, 200) << inquiry.body.dump();
+  EXPECT_EQ(inquiry.body["amount"]["piastres"], 45'075);
+  EXPECT_EQ(api.Call("POST", "/api/v1/bills/inquiry", {{"biller", "EEHC"}, {"subscriber", "999"}}, payer).status, 404);
+  Reply bill = api.Call("POST", "/api/v1/bills/pay", {{"biller", "EEHC"}, {"subscriber", "123456"}, {"pin", "246810"}}, payer);
+  ASSERT_EQ(bill.status, 201) << bill.body.dump();
+  EXPECT_EQ(bill.body["state"], "completed");
+  EXPECT_EQ(api.Call("POST", "/api/v1/bills/pay", {{"biller", "EEHC"}, {"subscriber", "123456"}, {"pin", "246810"}}, payer).code(),
+            "app.bill_already_paid");
+
+  // Donations.
+  api.OpenBankAccount("BM", "9000000002", "01229999998", "Food Bank", 0);
+  ASSERT_EQ(api.Admin("POST", "/api/v1/admin/charities",
+                      {{"code", "FOOD"}, {"name_ar", "بنك الطعام"}, {"name_en", "Food Bank"}, {"participant", "BM"},
+                       {"account_number", "9000000002"}}).status,
+            201);
+  Reply donated = api.Call("POST", "/api/v1/donations", {{"charity", "FOOD"}, {"amount", 10'000}, {"pin", "246810"}}, payer);
+  ASSERT_EQ(donated.status, 201) << donated.body.dump();
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?type=donation", nullptr, payer).body["transactions"].size(), 1u);
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?type=bill", nullptr, payer).body["transactions"].size(), 1u);
+  EXPECT_EQ(api.Call("GET", "/api/v1/transactions?type=collect", nullptr, payer).body["transactions"].size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AppFlowTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
+
+TEST(AppRateLimitTest, LoginIsRateLimitedPerIp) {
+  app::AppOptions options;
+  options.login_per_minute = 5;
+  AppServer server("sqlite", options);
+  ASSERT_TRUE(server.ready());
+  Api api(server.port());
+  int limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    Reply reply = api.Call("POST", "/api/v1/login", {{"mobile", "0100000000" + std::to_string(i)}, {"pin", "123456"}, {"device_id", "d"}});
+    if (reply.status == 429) {
+      ++limited;
+      EXPECT_EQ(reply.code(), "app.rate_limited");
+    }
+  }
+  EXPECT_EQ(limited, 5);
+}
+
+// Every app.* code in the sources has Arabic and English words.
+TEST(AppMessagesTest, EveryCodeIsInTheCatalogue) {
+  std::regex code_pattern("\"(app\\.[a-z_.]+[a-z_])\"");
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(LAHZA_SOURCE_DIR) + "/src/app")) {
+    std::ifstream in(entry.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::sregex_iterator it(text.begin(), text.end(), code_pattern), end; it != end; ++it) {
+      std::string code = (*it)[1];
+      auto message = FindMessage(code);
+      EXPECT_TRUE(message.has_value()) << code << " in " << entry.path();
+      if (message) EXPECT_TRUE(!message->ar.empty() && !message->en.empty()) << code;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 40);
+  for (const char* state : {"initiated", "debited", "credited", "completed", "rejected", "failed", "timed_out_after_debit",
+                            "reversed", "disputed"}) {
+    EXPECT_TRUE(FindMessage(std::string("app.summary.") + state)) << state;
+    EXPECT_TRUE(FindMessage(std::string("app.timeline.state.") + state)) << state;
+  }
+  for (const char* kind : {"sent", "received", "failed", "rejected", "pending", "reversed", "disputed"}) {
+    EXPECT_TRUE(FindMessage(std::string("app.notify.transfer_") + kind)) << kind;
+  }
+}
+
+}  // namespace
+}  // namespace lahza::testing

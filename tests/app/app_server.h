@@ -1,0 +1,155 @@
+// A real Lahza app server for tests: store (SQLite or PostgreSQL), ledger,
+// switch and app behind the HTTP server on a free loopback port, in-process,
+// with a manual clock for the app (OTP expiry, PIN lock) and helpers that
+// drive flows over HTTP only (the admin API opens bank accounts and reads
+// the SMS outbox).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "app/app.h"
+#include "http/server.h"
+#include "http/test_client.h"
+#include "ipn/switch.h"
+#include "ledger/ledger.h"
+#include "store/test_stores.h"
+
+namespace lahza::testing {
+
+using nlohmann::json;
+
+inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
+
+struct Reply {
+  int status = 0;
+  json body;
+  std::string code() const { return body.contains("error") ? body["error"].value("code", "") : ""; }
+};
+
+class AppServer {
+ public:
+  explicit AppServer(const std::string& backend, app::AppOptions options = {})
+      : clock_(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())) {
+    store_ = store::FreshStore(backend);
+    if (!store_) return;
+    auto ledger = ledger::Ledger::Open(*store_);
+    EXPECT_TRUE(ledger.ok());
+    ledger_ = std::move(*ledger);
+    auto network = ipn::Switch::Open(*store_, *ledger_);
+    EXPECT_TRUE(network.ok()) << (network.ok() ? "" : network.error().code + " " + network.error().detail);
+    network_ = std::move(*network);
+    options.admin_token = kAdminToken;
+    options.pin_hashing = app::PinHashing::kMinimum;
+    options.clock = &clock_;
+    auto opened = app::App::Open(*store_, *network_, options);
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().code + " " + opened.error().detail);
+    app_ = std::move(*opened);
+    http::AddHealthRoute(router_);
+    app_->AddRoutes(router_);
+    http::ServerOptions server_options;
+    server_options.access_log = false;
+    server_ = std::make_unique<http::Server>(router_, server_options);
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  ~AppServer() {
+    if (server_) server_->Stop();
+    if (network_) network_->SetNotifier({});
+  }
+  bool ready() const { return server_ != nullptr; }
+  uint16_t port() const { return server_->port(); }
+  ManualClock& clock() { return clock_; }
+  ipn::Switch& network() { return *network_; }
+  store::Store& store() { return *store_; }
+  const http::Router& router() const { return router_; }
+
+ private:
+  ManualClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<ipn::Switch> network_;
+  std::unique_ptr<app::App> app_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+};
+
+class Api {
+ public:
+  explicit Api(uint16_t port) : client_(port) {}
+
+  Reply Call(const std::string& method, const std::string& target, const json& body = nullptr,
+             const std::string& token = {}, const std::string& device = "phone-1") {
+    std::map<std::string, std::string> headers;
+    if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+    if (!device.empty()) headers["X-Device-Id"] = device;
+    auto response = client_.Request(method, target, body.is_null() ? std::string() : body.dump(), headers);
+    Reply reply{response.status, json::parse(response.body, nullptr, false)};
+    return reply;
+  }
+  Reply Raw(const std::string& method, const std::string& target, const std::string& body, const std::string& token = {}) {
+    std::map<std::string, std::string> headers;
+    if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+    headers["X-Device-Id"] = "phone-1";
+    auto response = client_.Request(method, target, body, headers);
+    return Reply{response.status, json::parse(response.body, nullptr, false)};
+  }
+  Reply Admin(const std::string& method, const std::string& target, const json& body = nullptr) {
+    return Call(method, target, body, kAdminToken, "");
+  }
+
+  // Opens an account at an institution's books (the bank's side).
+  json OpenBankAccount(const std::string& participant, const std::string& number, const std::string& mobile,
+                       const std::string& name_en, int64_t balance, const std::string& card = {}) {
+    json body = {{"participant", participant}, {"account_number", number}, {"name_ar", "عميل " + name_en},
+                 {"name_en", name_en}, {"mobile", mobile}, {"opening_balance", balance}};
+    if (!card.empty()) body["card_number"] = card;
+    Reply reply = Admin("POST", "/api/v1/admin/institution-accounts", body);
+    EXPECT_EQ(reply.status, 201) << reply.body.dump();
+    return reply.body;
+  }
+
+  std::string LatestOtp(const std::string& mobile) {
+    Reply reply = Admin("GET", "/api/v1/admin/outbox?mobile=" + mobile);
+    EXPECT_EQ(reply.status, 200) << reply.body.dump();
+    if (reply.body["messages"].empty()) return {};
+    std::string text = reply.body["messages"][0]["body"];
+    std::smatch match;
+    std::regex six("[0-9]{6}");
+    EXPECT_TRUE(std::regex_search(text, match, six)) << text;
+    return match.str();
+  }
+
+  // Registers and activates a customer whose bank account (at `bank`) is
+  // opened first; returns the session token.
+  std::string Onboard(const std::string& mobile, const std::string& national_id, const std::string& bank,
+                      const std::string& account_number, const std::string& name, int64_t balance = 1'000'000,
+                      const std::string& pin = "246810", const std::string& device = "phone-1") {
+    OpenBankAccount(bank, account_number, mobile, name, balance);
+    Reply registered = Call("POST", "/api/v1/register",
+                            {{"mobile", mobile}, {"national_id", national_id}, {"device_id", device},
+                             {"account", {{"participant", bank}, {"account_number", account_number}}}},
+                            "", "");
+    EXPECT_EQ(registered.status, 201) << registered.body.dump();
+    Reply confirmed = Call("POST", "/api/v1/register/confirm",
+                           {{"mobile", mobile}, {"otp", LatestOtp(mobile)}, {"pin", pin}, {"device_id", device}}, "", "");
+    EXPECT_EQ(confirmed.status, 201) << confirmed.body.dump();
+    return confirmed.body.value("token", "");
+  }
+
+  HttpClient& client() { return client_; }
+
+ private:
+  HttpClient client_;
+};
+
+// Valid national IDs: born 1 Jan..28 Jan 1990 in Cairo (01), sequence by index.
+inline std::string TestNationalId(int index) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "29001%02d01%04d1", 1 + index % 28, 1000 + index);
+  return buffer;
+}
+
+}  // namespace lahza::testing
