@@ -11,6 +11,7 @@
 // No balance is cached across batches: another process may have written since.
 #include <algorithm>
 #include <climits>
+#include <ctime>
 #include <atomic>
 #include <cassert>
 #include <chrono>
@@ -61,6 +62,16 @@ const std::vector<std::string>& TransferColumnList() {
 int64_t SystemMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+int64_t MicrosBetween(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(to - from).count();
+}
+
+int64_t ThreadCpuMicros() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
 }
 
 Account AccountFromRow(const Row& row) {
@@ -582,14 +593,22 @@ class Ledger::Impl {
   }
 
   // Runs `attempt` in a write transaction, committing it; retries store.busy.
+  // `report`, when given, receives the wall time of the last try's phases.
   template <class Attempt>
-  Status InWriteTransaction(Attempt&& attempt) {
+  Status InWriteTransaction(Attempt&& attempt, BatchReport* report = nullptr) {
     for (int tries = 0;; ++tries) {
       Status status = [&]() -> Status {
+        const auto begun = std::chrono::steady_clock::now();
         auto tx = store_.Begin(store::Mode::kWrite);
         if (!tx.ok()) return tx.error();
         LAHZA_TRY(attempt(**tx));
-        return (*tx)->Commit();
+        const auto applied = std::chrono::steady_clock::now();
+        Status committed = (*tx)->Commit();
+        if (report) {
+          report->apply_us = MicrosBetween(begun, applied);
+          report->commit_us = MicrosBetween(applied, std::chrono::steady_clock::now());
+        }
+        return committed;
       }();
       if (status.ok() || status.error().code != "store.busy" || tries >= options_.busy_retries) return status;
       ++busy_retries_;
@@ -605,17 +624,25 @@ class Ledger::Impl {
   // existing transfers first. After a miss, the next batches look first too
   // (retries tend to come in bursts).
   Status CommitBatch(std::vector<Item>& batch, std::vector<TransferResult>& results) {
+    const int64_t cpu_before = ThreadCpuMicros();
+    BatchReport report;
     bool look_first = look_first_batches_ > 0;
     if (look_first) --look_first_batches_;
-    Status status =
-        InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, look_first); });
+    Status status = InWriteTransaction(
+        [&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, look_first); }, &report);
     if (!look_first && !status.ok() && status.error().code == "store.conflict") {
       look_first_batches_ = 16;
-      status = InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, true); });
+      status = InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, true); },
+                                  &report);
     }
     if (status.ok()) {
       ++batches_;
       transfers_ += static_cast<int64_t>(batch.size());
+      if (options_.on_batch) {
+        report.transfers = static_cast<int64_t>(batch.size());
+        report.committer_cpu_us = ThreadCpuMicros() - cpu_before;
+        options_.on_batch(report);
+      }
     }
     return status;
   }

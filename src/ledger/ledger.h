@@ -210,6 +210,14 @@ struct HistoryQuery {
   bool include_failed = false;  // also list decided-but-failed attempts
 };
 
+// What one committed batch cost (for benchmarks and operations dashboards).
+struct BatchReport {
+  int64_t transfers = 0;
+  int64_t apply_us = 0;         // begin .. all statements done (wall)
+  int64_t commit_us = 0;        // COMMIT, i.e. the fsync (wall)
+  int64_t committer_cpu_us = 0; // CPU the committer thread spent on the batch
+};
+
 struct Options {
   // Most transfers one store transaction carries. Bigger batches amortise the
   // fsync; a batch never waits to fill up (it takes what is queued).
@@ -220,6 +228,8 @@ struct Options {
   // Microseconds since the Unix epoch. Tests inject a fake clock to expire
   // holds deterministically.
   std::function<int64_t()> clock;
+  // Called on the committer thread after each committed batch; keep it short.
+  std::function<void(const BatchReport&)> on_batch;
 };
 
 // Errors of whole calls (not of single transfers): "ledger.closed" after the
