@@ -410,7 +410,9 @@ TEST(AppMessagesTest, EveryCodeIsInTheCatalogue) {
       std::string code = (*it)[1];
       auto message = FindMessage(code);
       EXPECT_TRUE(message.has_value()) << code << " in " << entry.path();
-      if (message) EXPECT_TRUE(!message->ar.empty() && !message->en.empty()) << code;
+      if (message) {
+        EXPECT_TRUE(!message->ar.empty() && !message->en.empty()) << code;
+      }
       ++checked;
     }
   }
