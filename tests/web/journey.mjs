@@ -85,6 +85,17 @@ async function api(method, path, body, bearer = ADMIN) {
   return { status: response.status, data };
 }
 
+// Agent tokens are issued by the administrator; the server offers it over the
+// admin API (POST /api/v1/admin/agents) or the CLI (lahza agent-token).
+async function issueAgentToken(agentId, bank) {
+  const viaApi = await api('POST', '/api/v1/admin/agents', { agent_id: agentId, bank_code: bank });
+  if ((viaApi.status === 200 || viaApi.status === 201) && viaApi.data && viaApi.data.token) return viaApi.data.token;
+  const run = spawnSync(lahza, ['agent-token', '--db', db, '--agent', agentId, '--bank', bank], { encoding: 'utf8', timeout: 60000 });
+  const token = run.status === 0 ? run.stdout.trim().split(/\s+/).pop() : '';
+  if (token) return token;
+  throw new Error(`no way to issue an agent token: POST /api/v1/admin/agents answered ${viaApi.status}; lahza agent-token: ${(run.stderr || '').trim().split('\n')[0]}`);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
@@ -277,19 +288,28 @@ async function main() {
 
   const agentPage = desk ? await desk.newPage() : null;
   const answer = 'راجعنا المعاملة مع البنك: المبلغ سيُعاد إلى حسابك خلال يوم عمل.';
+  let agentToken = '';
+  await step(`issue an agent token for the ${payer ? payer.participant : ''} queue`, async () => {
+    agentToken = await issueAgentToken('agent.journey', payer.participant);
+  });
+
   await step('agent console: the case is in the queue with an SLA colour', async () => {
     await agentPage.goto(`${base}/#/agent`);
-    await agentPage.waitForSelector('input[name=agent_id]');
-    await agentPage.fill('input[name=agent_id]', 'agent.journey');
-    await agentPage.fill('input[name=token]', ADMIN);
+    await agentPage.waitForSelector('input[name=token]');
+    await agentPage.fill('input[name=token]', agentToken);
     await agentPage.click('form button[type=submit]');
-    await agentPage.waitForSelector('#queue');
-    await agentPage.fill('input[name=q]', caseId);
-    await agentPage.click('text=بحث >> nth=-1');
+    await agentPage.waitForSelector('#queue table, #queue p', { timeout: 10000 });
     await agentPage.waitForSelector(`tr[data-case="${caseId}"]`, { timeout: 10000 });
     const sla = await agentPage.getAttribute(`tr[data-case="${caseId}"]`, 'data-sla');
     assert(['ok', 'soon', 'breached'].includes(sla), `sla ${sla}`);
     await shot(agentPage, '10-agent-queue');
+    // Search across the queue (finished cases included) narrows to the case.
+    await agentPage.fill('input[name=q]', caseId);
+    await agentPage.press('input[name=q]', 'Enter');
+    await agentPage.waitForFunction((id) => {
+      const rows = document.querySelectorAll('#queue tr[data-case]');
+      return rows.length === 1 && rows[0].dataset.case === id;
+    }, caseId, { timeout: 10000 });
   });
 
   await step('agent opens the case (dossier, timeline) and resolves it', async () => {

@@ -84,8 +84,9 @@ export function parseAmountToPiastres(text) {
 
 // Resizes an image file to a JPEG of at most `maxSide` pixels and `maxBytes`,
 // lowering quality until it fits: phones take 4 MB screenshots, the server
-// takes small request bodies. Returns {name, type, base64, size, dataUrl}.
-export async function shrinkImage(file, maxSide = 1280, maxBytes = 44 * 1024) {
+// takes request bodies of at most 64 KiB (one image of <= 40 KiB, base64
+// encoded, per request). Returns {name, type, base64, size, dataUrl}.
+export async function shrinkImage(file, maxSide = 1280, maxBytes = 40 * 1024) {
   const bitmap = await createImageBitmap(file);
   let side = maxSide;
   for (let attempt = 0; attempt < 8; attempt++) {

@@ -43,6 +43,13 @@ export function pick(obj, base) {
   return mine !== undefined && mine !== null && mine !== '' ? mine : obj[`${base}_${current === 'ar' ? 'en' : 'ar'}`] || '';
 }
 
+// A value the server sends as {ar, en} (labels, article titles), or text.
+export function tr(value) {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return value[current] || value[current === 'ar' ? 'en' : 'ar'] || '';
+}
+
 // A money value from the server ({piastres, ar, en}) or raw piastres.
 export function money(value) {
   if (value && typeof value === 'object') {

@@ -2,8 +2,8 @@
 // case with the customer's dossier, the transaction's timeline, the history
 // and the actions (take, reply, request information, escalate, resolve).
 import { field, h, mount } from '../dom.js';
-import { formatTime, money, pick, t } from '../i18n.js';
-import { ROUTES, call, get, post, setToken, token } from '../api.js';
+import { formatTime, money, pick, t, tr } from '../i18n.js';
+import { ROUTES, get, post, setToken, token } from '../api.js';
 import { alertBox, busy, errorBox, loading, stateBadge, toast } from '../ui.js';
 import { timeline } from './transaction.js';
 import { diagnosisText } from './cases.js';
@@ -18,10 +18,12 @@ export async function render(view, { params, query }) {
   return renderQueue(view, query);
 }
 
-// ok / soon / breached / done, from the server's own flag when it sends one.
+// ok / soon / breached / done: the server's SLA report (GET /agent/sla, which
+// leaves out time spent waiting for the customer) when it lists the case,
+// else from due_at.
 export function slaState(item, now = Date.now()) {
   if (FINISHED.has(item.status)) return 'done';
-  if (item.sla) return { due_soon: 'soon', breached: 'breached', ok: 'ok' }[item.sla] || item.sla;
+  if (item.sla) return item.sla;
   const due = toMs(item.due_at);
   if (!due) return 'ok';
   if (due <= now) return 'breached';
@@ -42,18 +44,32 @@ async function renderQueue(view, query) {
   const list = h('div', { 'aria-live': 'polite', id: 'queue' });
   const load = async () => {
     mount(list, loading());
-    const q = search.value.trim();
-    const result = q ? await get(ROUTES.agentSearch(q), 'agent') : await get(ROUTES.agentQueue(finished.checked ? 'include_finished=1' : ''), 'agent');
+    const q = search.value.trim().toLowerCase();
+    // A search looks through finished cases too.
+    const [result, sla] = await Promise.all([
+      get(ROUTES.agentQueue(finished.checked || q ? 'all=1' : ''), 'agent'), get(ROUTES.agentSla(), 'agent')]);
     if (!result.ok) {
       if (result.status === 401) { setToken('agent', ''); signIn(view, result.error); return; }
       mount(list, errorBox(result.error));
       return;
     }
-    mount(list, queueTable(result.data.cases || []));
+    const flags = new Map();
+    if (sla.ok) {
+      for (const c of sla.data.due_soon || []) flags.set(c.id, 'soon');
+      for (const c of sla.data.breached || []) flags.set(c.id, 'breached');
+    }
+    let cases = (result.data.cases || []).map((c) => ({ ...c, sla: flags.get(c.id) || (FINISHED.has(c.status) ? 'done' : 'ok') }));
+    if (q) {
+      cases = cases.filter((c) => [c.id, c.ir_reference, c.category, t(`category.${c.category}`), c.status, t(`case.${c.status}`), c.agent_id]
+        .some((v) => String(v || '').toLowerCase().includes(q)));
+    }
+    queueName.textContent = result.data.queue ? ` — ${result.data.queue}` : '';
+    mount(list, queueTable(cases));
   };
+  const queueName = h('span', { class: 'muted mono', id: 'queue-name' });
   finished.addEventListener('change', load);
   mount(view,
-    h('div', { class: 'row between' }, h('h1', {}, t('agent.queue')),
+    h('div', { class: 'row between' }, h('h1', {}, t('agent.queue'), queueName),
       h('button', { class: 'btn btn-ghost', type: 'button', onclick: () => { setToken('agent', ''); rerender(); } }, t('agent.sign_out'))),
     h('form', { class: 'card row', role: 'search', onsubmit: (e) => { e.preventDefault(); load(); } },
       h('div', { style: 'flex:1;min-width:200px' }, field(t('agent.search'), search, t('agent.search_hint'))),
@@ -90,8 +106,10 @@ async function renderCase(view, id) {
   const [result, dossier] = await Promise.all([get(ROUTES.agentCase(id), 'agent'), get(ROUTES.agentDossier(id), 'agent')]);
   if (!result.ok) { mount(view, h('a', { href: '#/agent' }, t('agent.back')), errorBox(result.error)); return; }
   const c = result.data.case || result.data;
-  const d = dossier.ok ? (dossier.data.dossier || dossier.data) : null;
-  const tx = d && (d.transaction || null);
+  // The dossier is the document a bank receives: customer, case, the
+  // transaction as the switch knows it (state and timeline), history.
+  const d = dossier.ok ? dossier.data : null;
+  const tx = d && d.transaction ? d.transaction : null;
   const reload = () => renderCase(view, id);
   const sla = slaState(c);
   mount(view,
@@ -115,13 +133,17 @@ async function renderCase(view, id) {
             h('dt', {}, t('cases.opened_at')), h('dd', {}, formatTime(c.created_at)),
             h('dt', {}, t('cases.due')), h('dd', {}, formatTime(c.due_at)),
             c.ir_reference ? [h('dt', {}, t('tx.ir')), h('dd', { class: 'ir' }, c.ir_reference)] : null,
-            c.transaction && c.transaction.amount ? [h('dt', {}, t('tx.amount')), h('dd', {}, money(c.transaction.amount))] : null,
+            c.transaction && c.transaction.amount_piastres ? [h('dt', {}, t('tx.amount')), h('dd', {}, money(c.transaction.amount_piastres))] : null,
+            c.transaction && c.transaction.at ? [h('dt', {}, t('problem.when')), h('dd', {}, formatTime(c.transaction.at))] : null,
+            c.transaction && c.transaction.counterparty ? [h('dt', {}, t('problem.counterparty')), h('dd', { class: 'num' }, c.transaction.counterparty)] : null,
             c.transfers_frozen ? [h('dt', {}, t('agent.frozen')), h('dd', {}, t('agent.frozen_yes'))] : null),
-          (c.missing || []).length ? alertBox('warn', t('agent.missing', { items: c.missing.map((m) => t(`item.${m}`)).join('، ') })) : null,
+          (c.missing || []).length ? alertBox('warn', t('agent.missing', { items: c.missing.map((m) => tr(m.label) || t(`item.${m.item}`)).join(t('list.separator')) })) : null,
           c.diagnosis ? alertBox('info', diagnosisText(c.diagnosis)) : null),
         tx ? h('section', { class: 'card', 'aria-labelledby': 'atl-h' },
           h('h2', { id: 'atl-h' }, t('tx.timeline')),
-          h('p', {}, stateBadge('state', tx.state), ' ', h('span', { class: 'num' }, tx.amount !== undefined ? money(tx.amount) : ''), ' ', pick(tx, 'summary')),
+          h('p', {}, stateBadge('state', tx.state), ' ', h('span', { class: 'num' }, money(tx.amount_piastres ?? tx.amount)), ' ',
+            h('span', { class: 'ir' }, tx.ir), ' · ', tx.payer_participant || '', ' → ', tx.payee_participant || '', ' ', pick(tx, 'payee_masked_name')),
+          tx.error_code ? h('p', { class: 'small mono' }, tx.error_code) : null,
           timeline(tx.timeline)) : null,
         h('section', { class: 'card' }, h('h2', {}, t('agent.history')),
           h('ol', { class: 'timeline small' }, (c.history || []).map((e) => h('li', {},
@@ -202,26 +224,23 @@ function actions(c, reload) {
   return h('div', {}, out, c.agent_id ? null : h('div', { class: 'card row between' }, h('span', {}, t('agent.unassigned')), take), reply, ask, escalate, resolve);
 }
 
+// Agents sign in with the bearer token the administrator issued them (it
+// names the agent and the queue: app support or one bank); the queue call
+// checks it before it is kept.
 function signIn(view, error) {
-  const id = h('input', { name: 'agent_id', required: true, dir: 'ltr', autocomplete: 'username' });
-  const team = h('select', { name: 'team' }, h('option', { value: '' }, t('agent.team_app')), BANKS.map((b) => h('option', { value: b }, t(`bank.${b}`))));
   const secret = h('input', { name: 'token', type: 'password', dir: 'ltr', autocomplete: 'current-password', required: true });
   const msg = h('div', { 'aria-live': 'assertive' }, error ? errorBox(error) : null);
   const submit = h('button', { class: 'btn', type: 'submit' }, t('agent.sign_in'));
   mount(view, h('form', { class: 'card', style: 'max-width:480px', onsubmit: async (e) => {
     e.preventDefault();
-    const body = { agent_id: id.value.trim(), secret: secret.value };
-    if (team.value) body.bank_code = team.value;
-    const result = await busy(submit, () => call('POST', ROUTES.agentLogin(), body, 'agent'));
+    setToken('agent', secret.value.trim());
+    const result = await busy(submit, () => get(ROUTES.agentQueue(''), 'agent'));
     if (!result) return;
-    if (!result.ok) { mount(msg, errorBox(result.error)); return; }
-    setToken('agent', result.data.token);
+    if (!result.ok) { setToken('agent', ''); mount(msg, errorBox(result.error)); return; }
     rerender();
   } },
   h('h1', {}, t('agent.title')),
   msg,
-  field(t('agent.id'), id),
-  field(t('agent.team'), team),
   field(t('agent.secret'), secret, t('agent.secret_hint')),
   submit));
   return undefined;

@@ -1,7 +1,7 @@
 // The customer's cases: the list, and one case with its status, the
 // diagnosis of its transaction, what is still needed, replies and the answer.
 import { field, h, mount, parseAmountToPiastres, shrinkImage } from '../dom.js';
-import { formatTime, lang, pick, t } from '../i18n.js';
+import { formatTime, lang, pick, t, tr } from '../i18n.js';
 import { ROUTES, get, post } from '../api.js';
 import { alertBox, busy, errorBox, loading, stateBadge } from '../ui.js';
 
@@ -67,6 +67,7 @@ function caseView(c, isNew, reload) {
       c.diagnosis ? h('div', { class: 'alert alert-info', style: 'margin-top:.8rem', id: 'case-diagnosis' },
         h('strong', {}, t('cases.diagnosis')), ' ', diagnosisText(c.diagnosis)) : null),
     (c.missing || []).length && !resolved ? missingForm(c, reload) : null,
+    c.category === 'security_unusual_activity' && !c.transfers_frozen && !resolved ? freezeCard(c, reload) : null,
     h('section', { class: 'card', 'aria-labelledby': 'msgs-h' },
       h('h2', { id: 'msgs-h' }, t('cases.messages')),
       h('p', { class: 'small muted' }, c.description),
@@ -91,34 +92,42 @@ function message(m) {
 }
 
 function missingForm(c, reload) {
-  const inputs = c.missing.map((item) => [item, h('input', { name: item, dir: item === 'description' ? 'auto' : 'ltr' })]);
+  // Each missing item arrives as {item, label: {ar, en}}.
+  const inputs = c.missing.map((m) => [m.item, tr(m.label), item_input(m.item)]);
   const msg = h('div', { 'aria-live': 'assertive' });
   const submit = h('button', { class: 'btn', type: 'submit' }, t('cases.send_info'));
   return h('form', { class: 'card', style: 'border-color:#d99100', onsubmit: async (e) => {
     e.preventDefault();
     const body = {};
     const transaction = {};
-    for (const [item, input] of inputs) {
+    for (const [item, , input] of inputs) {
+      if (item === 'screenshot') {
+        const uploads = await readUploads(input, msg);
+        if (uploads === null) return;
+        if (uploads.length) body.attachments = uploads;
+        continue;
+      }
       const v = input.value.trim();
       if (!v) continue;
       if (item === 'ir_reference') body.ir_reference = v.toUpperCase();
       else if (item === 'amount') {
         const piastres = parseAmountToPiastres(v);
         if (piastres === null) { input.setAttribute('aria-invalid', 'true'); mount(msg, alertBox('error', t('send.amount_invalid'))); return; }
-        transaction.amount = piastres;
+        transaction.amount_piastres = piastres;
       }
       else if (item === 'counterparty') transaction.counterparty = v;
-      else if (item === 'transaction_time') transaction.at = new Date(v).toISOString();
+      else if (item === 'transaction_time') transaction.at = v;
       else if (item === 'description') body.description = v;
       else if (item === 'bank' || item === 'bank_code') body.bank_code = v.toUpperCase();
-      else body.message = `${body.message ? `${body.message}\n` : ''}${t(`item.${item}`)}: ${v}`;
+      else body.message = `${body.message ? `${body.message}\n` : ''}${t(`item.${item}`)}: ${v}`;  // e.g. national_id
     }
     if (Object.keys(transaction).length) body.transaction = transaction;
     const result = await busy(submit, () => post(ROUTES.caseReply(c.id), body));
     if (result && !result.ok) mount(msg, errorBox(result.error)); else reload();
   } },
   h('h2', {}, t('cases.needed')),
-  inputs.map(([item, input]) => field(t(`item.${item}`), input)), msg, submit);
+  c.ask ? h('p', {}, tr(c.ask)) : null,
+  inputs.map(([, label, input]) => field(label, input)), msg, submit);
 }
 
 function replyForm(c, reload) {
@@ -128,15 +137,17 @@ function replyForm(c, reload) {
   const submit = h('button', { class: 'btn', type: 'submit' }, t('cases.reply'));
   return h('form', { style: 'margin-top:1rem', onsubmit: async (e) => {
     e.preventDefault();
-    const attachments = [];
-    for (const file of files.files) {
-      try { const f = await shrinkImage(file); attachments.push({ filename: f.name, content_base64: f.base64 }); }
-      catch { mount(msg, alertBox('error', t('problem.image_bad', { name: file.name }))); return; }
-    }
+    const attachments = await readUploads(files, msg);
+    if (attachments === null) return;
     if (!text.value.trim() && !attachments.length) { text.focus(); return; }
     const body = { message: text.value.trim() };
-    if (attachments.length) body.attachments = attachments;
-    const result = await busy(submit, () => post(ROUTES.caseReply(c.id), body));
+    const [first, ...rest] = attachments;
+    if (first) body.attachments = [first];
+    const result = await busy(submit, async () => {
+      let last = await post(ROUTES.caseReply(c.id), body);
+      for (const upload of rest) if (last.ok) last = await post(ROUTES.caseReply(c.id), { attachments: [upload] });
+      return last;
+    });
     if (!result) return;
     if (!result.ok) { mount(msg, errorBox(result.error)); return; }
     text.value = '';
@@ -148,4 +159,38 @@ function replyForm(c, reload) {
       const result = await post(ROUTES.caseClose(c.id), {});
       if (result.ok) reload(); else mount(msg, errorBox(result.error));
     } }, t('cases.close'))));
+}
+
+function item_input(item) {
+  if (item === 'screenshot') return h('input', { name: item, type: 'file', accept: 'image/png,image/jpeg,image/webp', multiple: true });
+  if (item === 'transaction_time') return h('input', { name: item, type: 'datetime-local' });
+  if (item === 'amount') return h('input', { name: item, inputmode: 'decimal', dir: 'ltr' });
+  if (item === 'description') return h('textarea', { name: item, dir: 'auto' });
+  return h('input', { name: item, dir: 'ltr' });
+}
+
+// The chosen images shrunk to JPEG for upload; null (and a message) when one cannot be read.
+async function readUploads(input, msg) {
+  const out = [];
+  for (const file of input.files) {
+    try {
+      const f = await shrinkImage(file);
+      out.push({ filename: f.name, data_base64: f.base64 });
+    } catch {
+      mount(msg, alertBox('error', t('problem.image_bad', { name: file.name })));
+      return null;
+    }
+  }
+  return out;
+}
+
+// Security cases: the customer can stop every transfer at once.
+function freezeCard(c, reload) {
+  const msg = h('div', { 'aria-live': 'assertive' });
+  const button = h('button', { class: 'btn btn-danger', type: 'button', id: 'freeze' }, t('cases.freeze'));
+  button.addEventListener('click', async () => {
+    const result = await busy(button, () => post(ROUTES.caseFreeze(c.id), {}));
+    if (result && !result.ok) mount(msg, errorBox(result.error)); else if (result) reload();
+  });
+  return h('section', { class: 'card', style: 'border-color:var(--red)' }, h('h2', {}, t('cases.freeze_title')), h('p', {}, t('cases.freeze_text')), msg, button);
 }

@@ -1,7 +1,7 @@
 // The help centre: search as you type (Arabic, Egyptian colloquial, English
 // or Franco-Arabic), ranked articles with highlighted snippets, and articles.
 import { debounce, field, h, mount } from '../dom.js';
-import { lang, pick, t } from '../i18n.js';
+import { lang, t, tr } from '../i18n.js';
 import { ROUTES, get } from '../api.js';
 import { errorBox, loading } from '../ui.js';
 
@@ -101,18 +101,18 @@ async function browse() {
     h('section', { class: 'card' },
       h('h2', {}, t(`help.category.${category}`)),
       h('ul', { class: 'list' }, items.slice(0, 6).map((a) => h('li', {},
-        h('a', { class: 'list-item', href: `#/help/${encodeURIComponent(a.id)}` }, a.title || pick(a, 'title'))))))));
+        h('a', { class: 'list-item', href: `#/help/${encodeURIComponent(a.id)}` }, tr(a.title))))))));
 }
 
 async function renderArticle(view, id) {
   mount(view, loading());
-  const result = await get(`${ROUTES.helpArticle(id)}?lang=${lang()}`);
+  const result = await get(ROUTES.helpArticle(id));
   if (!result.ok) { mount(view, errorBox(result.error), h('a', { href: '#/help' }, t('help.back'))); return; }
   const a = result.data.article || result.data;
   mount(view,
     h('a', { href: '#/help' }, t('help.back')),
     h('article', { class: 'card', style: 'margin-top:.6rem' },
-      h('h1', {}, a.title || pick(a, 'title')),
-      h('div', { class: 'article-body' }, a.body || pick(a, 'body'))),
+      h('h1', {}, tr(a.title)),
+      h('div', { class: 'article-body' }, tr(a.body))),
     h('div', { class: 'card' }, h('p', {}, t('help.still')), h('a', { class: 'btn', href: '#/problem' }, t('nav.problem'))));
 }

@@ -3,7 +3,7 @@
 // it and which channel is open now, with what to prepare; 3) the details the
 // category requires and screenshots; 4) the case is opened and shown.
 import { asciiDigits, field, h, mount, parseAmountToPiastres, shrinkImage } from '../dom.js';
-import { formatTime, lang, money, pick, t } from '../i18n.js';
+import { formatTime, lang, money, t, tr } from '../i18n.js';
 import { ROUTES, get, post } from '../api.js';
 import { alertBox, busy, errorBox, loading } from '../ui.js';
 import { snippet } from './help.js';
@@ -13,8 +13,12 @@ const STEPS = ['describe', 'advice', 'details', 'done'];
 export async function render(view, { query }) {
   const state = { text: '', ir: query.get('ir') || '', triage: null, files: [] };
   mount(view, loading());
-  const recent = await get(ROUTES.history('limit=20'));
+  const [recent, accounts] = await Promise.all([get(ROUTES.history('limit=20')), get(ROUTES.accounts())]);
   state.recent = recent.ok ? recent.data.transactions : [];
+  // The customer's bank: money problems belong to the bank holding the account used.
+  const list = accounts.ok ? accounts.data.accounts : [];
+  const own = list.find((a) => a.default) || list[0];
+  state.bank = own ? own.participant : '';
   describe(view, state);
 }
 
@@ -39,11 +43,15 @@ function describe(view, state) {
     state.ir = tx.value;
     if (!state.text) { text.setAttribute('aria-invalid', 'true'); mount(message, alertBox('error', t('problem.describe_required'))); text.focus(); return; }
     const body = { text: state.text };
-    if (state.ir) body.ir_reference = state.ir;
-    const result = await busy(next, () => post(ROUTES.triage(), body));
-    if (!result) return;
+    if (state.bank) body.bank_code = state.bank;
+    // Triage and the help centre at once: an article may answer it already.
+    const both = await busy(next, () => Promise.all([
+      post(ROUTES.triage(), body), get(ROUTES.helpSearch(state.text.slice(0, 400), lang()))]));
+    if (!both) return;
+    const [result, articles] = both;
     if (!result.ok) { mount(message, errorBox(result.error)); return; }
     state.triage = result.data;
+    state.articles = articles.ok ? (articles.data.hits || []).slice(0, 3) : [];
     advice(view, state);
   } },
   h('h1', {}, t('problem.title')),
@@ -54,13 +62,14 @@ function describe(view, state) {
   text.focus();
 }
 
-// Triage answer: {category, party, institution, urgency, confidence,
-// advice: {summary_*, best_now, options[], checklist[]}, articles[]}.
+// Triage answer (POST /api/v1/care/triage): {category, party, institution,
+// urgency, confidence, entities, advice: {summary, best_now, options[],
+// checklist[]}} with words as {ar, en}.
 function advice(view, state) {
   const triage = state.triage;
   const adv = triage.advice || {};
   const urgent = triage.urgency === 'urgent' || adv.urgent;
-  const articles = triage.articles || [];
+  const articles = state.articles || [];
   mount(view, stepper('advice'),
     h('h1', {}, t('problem.advice_title')),
     urgent ? alertBox('error', t('problem.urgent')) : null,
@@ -69,7 +78,7 @@ function advice(view, state) {
         h('dt', {}, t('problem.category')), h('dd', { id: 'triage-category', dataset: { category: triage.category } }, t(`category.${triage.category}`)),
         h('dt', {}, t('problem.party')), h('dd', { id: 'triage-party' }, t(`party.${triage.party}`),
           triage.institution ? ` — ${t(`bank.${triage.institution}`)}` : '')),
-      adv.summary_ar || adv.summary_en || adv.summary ? h('p', { style: 'margin-top:.6rem' }, pick(adv, 'summary') || textOf(adv.summary)) : null),
+      adv.summary ? h('p', { style: 'margin-top:.6rem', id: 'advice-summary' }, tr(adv.summary)) : null),
     adv.best_now ? h('section', { class: 'card', 'aria-labelledby': 'best-h' },
       h('h2', { id: 'best-h' }, t('problem.best_now')), channel(adv.best_now, true)) : alertBox('warn', t('problem.none_open')),
     (adv.options || []).length > 1 ? h('details', { class: 'card' },
@@ -77,21 +86,15 @@ function advice(view, state) {
       h('ul', { class: 'list' }, adv.options.filter((o) => !adv.best_now || o.id !== adv.best_now.id).map((o) => h('li', { style: 'padding:.5rem 0' }, channel(o, false))))) : null,
     (adv.checklist || []).length ? h('section', { class: 'card' },
       h('h2', {}, t('problem.prepare')),
-      h('ul', {}, adv.checklist.map((c) => h('li', {}, textOf(c))))) : null,
+      h('ul', {}, adv.checklist.map((c) => h('li', {}, tr(c))))) : null,
     articles.length ? h('section', { class: 'card' },
       h('h2', {}, t('problem.articles')),
       h('ul', { class: 'list' }, articles.map((a) => h('li', {},
         h('a', { class: 'list-item', href: `#/help/${encodeURIComponent(a.article_id || a.id)}`, target: '_blank', style: 'display:block' },
-          h('div', { class: 'title' }, a.title || pick(a, 'title')), h('div', { class: 'small muted' }, snippet(a))))))) : null,
+          h('div', { class: 'title' }, tr(a.title)), h('div', { class: 'small muted' }, snippet(a))))))) : null,
     h('div', { class: 'row' },
       h('button', { class: 'btn', type: 'button', id: 'open-case', onclick: () => details(view, state) }, t('problem.open_case')),
       h('button', { class: 'btn btn-ghost', type: 'button', onclick: () => describe(view, state) }, t('problem.back'))));
-}
-
-function textOf(message) {
-  if (!message) return '';
-  if (typeof message === 'string') return message;
-  return message[lang()] || pick(message, 'text') || message.ar || message.en || '';
 }
 
 export function channel(option, prominent) {
@@ -100,10 +103,11 @@ export function channel(option, prominent) {
     : option.kind === 'hotline' ? h('a', { href: `tel:${option.contact}`, class: 'num' }, option.contact) : option.contact) : null;
   return h('div', { class: 'stack channel', dataset: { channel: option.id } },
     h('div', { class: 'row between' },
-      h('strong', { class: prominent ? 'big' : '' }, textOf(option.label) || pick(option, 'label')),
+      h('strong', { class: prominent ? 'big' : '' }, tr(option.label)),
       h('span', { class: `badge ${option.open_now ? 'badge-ok' : 'badge-muted'}` }, option.open_now ? t('channel.open') : t('channel.closed'))),
     contact ? h('div', {}, contact) : null,
-    h('div', { class: 'small muted' }, textOf(option.status) || pick(option, 'status')),
+    h('div', { class: 'small muted' }, tr(option.status)),
+    option.hours ? h('div', { class: 'small muted' }, tr(option.hours)) : null,
     option.news_only ? h('div', { class: 'small' }, t('channel.news_only')) : null);
 }
 
@@ -141,29 +145,41 @@ function details(view, state) {
     event.preventDefault();
     mount(message);
     const body = { description: state.text, category: triage.category };
-    if (triage.party) body.party = triage.party;
-    if (triage.institution) body.bank_code = triage.institution;
+    const bank = state.bank || triage.institution;
+    if (bank) body.bank_code = bank;
     const irText = asciiDigits(ir.value.trim()).toUpperCase();
     if (irText) body.ir_reference = irText;
     const transaction = {};
-    if (when.value) transaction.at = new Date(when.value).toISOString();
+    // Cairo wall-clock time as typed ("2026-11-24T14:02"): the server reads it in Africa/Cairo.
+    if (when.value) transaction.at = when.value;
     if (amount.value.trim()) {
       const p = parseAmountToPiastres(amount.value);
       if (p === null) { amount.setAttribute('aria-invalid', 'true'); mount(message, alertBox('error', t('send.amount_invalid'))); return; }
-      transaction.amount = p;
+      transaction.amount_piastres = p;
     }
     if (counterparty.value.trim()) transaction.counterparty = asciiDigits(counterparty.value.trim());
     if (Object.keys(transaction).length) body.transaction = transaction;
-    if (money_category && !irText && !(transaction.at && transaction.amount)) {
+    if (money_category && !irText && !(transaction.at && transaction.amount_piastres)) {
       mount(message, alertBox('error', t('problem.need_transaction')));
       ir.focus();
       return;
     }
-    body.attachments = state.files.map((f) => ({ filename: f.name, content_base64: f.base64 }));
-    const result = await busy(submit, () => post(ROUTES.cases(), body));
+    // One screenshot per request keeps each body under the server's cap: the
+    // first goes with the case, the others follow as replies.
+    const [first, ...rest] = state.files.map((f) => ({ filename: f.name, data_base64: f.base64 }));
+    if (first) body.attachments = [first];
+    const result = await busy(submit, async () => {
+      const created = await post(ROUTES.cases(), body);
+      if (!created.ok) return created;
+      for (const upload of rest) {
+        const added = await post(ROUTES.caseReply(created.data.id), { attachments: [upload] });
+        if (!added.ok) return { ...added, opened: created.data };
+      }
+      return created;
+    });
     if (!result) return;
-    if (!result.ok) { mount(message, errorBox(result.error)); return; }
-    const opened = result.data.case || result.data;
+    if (!result.ok && !result.opened) { mount(message, errorBox(result.error)); return; }
+    const opened = result.opened || result.data;
     location.hash = `#/cases/${encodeURIComponent(opened.id)}?new=1`;
   } },
   h('h1', {}, t('problem.details_title')),

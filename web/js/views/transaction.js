@@ -41,5 +41,7 @@ export function timeline(entries) {
   return h('ol', { class: 'timeline' }, entries.map((e) =>
     h('li', { class: BAD.has(e.state) ? 'bad' : WARN.has(e.state) ? 'warn' : '' },
       h('time', { datetime: e.at || '' }, formatTime(e.at_ms || e.at)),
-      pick(e, 'text'))));
+      // The app's entries carry sentences; the switch's raw entries (agent
+      // dossier) carry an event and who did it.
+      pick(e, 'text') || [t(`state.${e.state}`), e.event, e.actor].filter(Boolean).join(' · '))));
 }
