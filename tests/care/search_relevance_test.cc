@@ -82,12 +82,13 @@ TEST(SearchRelevance, LabelledQueriesMeetTheFloor) {
     std::cout << "  " << dialect << ": " << score.count << " queries  P@1 = " << score.P1()
               << "  MRR = " << score.Mrr() << "\n";
   }
-  // Measured at the time of writing: P@1 0.866, MRR 0.919 over 149 queries
-  // (MSA 0.92, Egyptian 0.80, English 0.91, Franco 0.93 P@1). The floors sit
-  // just under that so noise in a future article edit passes but a real
-  // regression does not.
-  EXPECT_GE(total.P1(), 0.83);
-  EXPECT_GE(total.Mrr(), 0.89);
+  // Measured at the time of writing: P@1 0.840, MRR 0.901 over 169 queries
+  // (MSA 0.92, Egyptian 0.79, English 0.87, Franco 0.88 P@1); the last 20
+  // queries were written after tuning and score lower (P@1 0.65, MRR 0.77),
+  // which is the honest estimate for unseen questions. The floors sit just
+  // under the measured values so a real regression fails.
+  EXPECT_GE(total.P1(), 0.81);
+  EXPECT_GE(total.Mrr(), 0.87);
   for (const auto& [dialect, score] : by_dialect) {
     EXPECT_GE(score.P1(), 0.75) << dialect;
   }
