@@ -326,6 +326,13 @@ class WorkingSet {
     return {};
   }
 
+  // Sized once per batch: rehashing thousands of string keys is measurable.
+  void Reserve(size_t transfers, size_t accounts) {
+    transfers_.reserve(transfers);
+    accounts_.reserve(accounts);
+    new_ids_.reserve(transfers);
+  }
+
   AccountSlot* FindAccount(int64_t id) {
     auto it = accounts_.find(id);
     return it == accounts_.end() ? nullptr : &it->second;
@@ -656,6 +663,7 @@ class Ledger::Impl {
     int64_t next_ts = std::max(now, *last_ts + 1);
 
     WorkingSet ws;
+    ws.Reserve(batch.size() * 2, batch.size() * 2);
     std::vector<std::string> ids;
     std::vector<int64_t> account_ids;
     ids.reserve(batch.size());
