@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -237,4 +238,31 @@ TEST(HelpCentreSearch, ConcurrentSearchesAreSafe) {
   }
   for (auto& thread : threads) thread.join();
   for (int t = 0; t < 4; ++t) EXPECT_EQ(tops[t], Top(queries[t])) << queries[t];
+}
+
+// Whatever bytes arrive from the web box, search answers with a value.
+TEST(HelpCentreSearch, RandomBytesNeverCrash) {
+  std::mt19937 rng(7);
+  const std::string alphabet[] = {"ا", "ل", "ف", "و", "س", "ة", "ى", "أ", "\xD9\x8E", "ـ", "٣", "a", "7", "3", " ",
+                                  "@", "?", "\xFF", "\xD8", "\xE2\x80\x8F", "el", "flos", "pin", "،"};
+  for (int round = 0; round < 500; ++round) {
+    std::string query;
+    size_t pieces = rng() % 40;
+    for (size_t i = 0; i < pieces; ++i) {
+      query += (rng() % 4 == 0) ? std::string(1, static_cast<char>(rng() % 256)) : alphabet[rng() % std::size(alphabet)];
+    }
+    auto results = Centre().Search(query, std::nullopt, 1 + rng() % 20);
+    if (!results.ok()) {
+      EXPECT_TRUE(results.error().code == "help.query_empty" || results.error().code == "help.query_too_long")
+          << results.error().code;
+      continue;
+    }
+    for (const SearchHit& hit : results->hits) {
+      EXPECT_EQ(lahza::care::SanitiseUtf8(hit.snippet), hit.snippet);
+      for (const auto& [begin, length] : hit.highlights) EXPECT_LE(begin + length, hit.snippet.size());
+    }
+    if (results->suggestion) {
+      EXPECT_EQ(lahza::care::SanitiseUtf8(*results->suggestion), *results->suggestion);
+    }
+  }
 }
