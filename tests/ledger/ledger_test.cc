@@ -698,6 +698,34 @@ TEST_P(LedgerTest, SubmitAsyncAnswersAfterCommit) {
   EXPECT_TRUE(record->has_value());
 }
 
+// A call bigger than one batch is split across commits and still applied in
+// order: each hold's post lands in a later batch than the hold.
+TEST_P(LedgerTest, CallsLargerThanABatchKeepTheirOrder) {
+  Fund(kAlice, 10'000);
+  Options small;
+  small.max_batch = 3;
+  auto ledger = Ledger::Open(*store_, small);
+  ASSERT_OK(ledger);
+  std::vector<Transfer> transfers;
+  for (int i = 0; i < 5; ++i) {
+    transfers.push_back(Hold("sb-h" + std::to_string(i), kAlice, kBob, 100));
+    transfers.push_back(Move("sb-m" + std::to_string(i), kAlice, kBob, 10));
+    transfers.push_back(Resolve("sb-p" + std::to_string(i), "sb-h" + std::to_string(i), transfer_flags::kPostPending));
+    transfers.push_back(Resolve("sb-v" + std::to_string(i), "sb-h" + std::to_string(i), transfer_flags::kVoidPending));
+  }
+  auto results = (*ledger)->CreateTransfers(transfers);
+  ASSERT_OK(results);
+  for (size_t i = 0; i < results->size(); ++i) {
+    TransferCode expected = i % 4 == 3 ? TransferCode::kPendingTransferAlreadyPosted : TransferCode::kOk;
+    EXPECT_EQ((*results)[i].code, expected) << transfers[i].id;
+    if (i > 0) {
+      EXPECT_LT((*results)[i - 1].timestamp, (*results)[i].timestamp);
+    }
+  }
+  EXPECT_GE((*ledger)->stats().batches, 7);  // 20 transfers, at most 3 per commit
+  EXPECT_EQ(Get(kBob).credits_posted, 5 * 110);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
 
 TEST(LedgerCodes, EveryCodeHasArabicAndEnglishMessages) {
