@@ -74,9 +74,11 @@ let server = null;
 let browser = null;
 let base = '';
 
-async function api(method, path, body, bearer = ADMIN) {
+async function api(method, path, body, bearer = ADMIN, device = '') {
+  const headers = { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' };
+  if (device) headers['X-Device-Id'] = device;
   const response = await fetch(base + path, {
-    method, headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' },
+    method, headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -171,8 +173,9 @@ async function main() {
   await step('home shows linked accounts with balances', async () => {
     const balance = await page.textContent('#accounts .balance');
     assert(/ج\.م/.test(balance) && /[٠-٩]/.test(balance), `balance not in Arabic EGP: ${balance}`);
-    const token = await page.evaluate(() => sessionStorage.getItem('lahza.token'));
-    const accounts = await api('GET', '/api/v1/accounts', undefined, token);
+    const [token, device] = await page.evaluate(() => [sessionStorage.getItem('lahza.token'), localStorage.getItem('lahza.device')]);
+    const accounts = await api('GET', '/api/v1/accounts', undefined, token, device);
+    assert(accounts.status === 200, `accounts ${accounts.status} ${JSON.stringify(accounts.data)}`);
     payer = accounts.data.accounts[0];
     assert(payer && payer.available > 0, 'the payer has no funded account');
     await shot(page, '02-home');

@@ -79,6 +79,8 @@ export async function call(method, path, body, role = 'customer') {
   const headers = { Accept: 'application/json' };
   const bearer = token(role);
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  // Customer sessions are bound to the device they were opened on.
+  if (role === 'customer') headers['X-Device-Id'] = deviceId();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {

@@ -107,7 +107,7 @@ export function receipt(tx) {
       h('dt', {}, t('tx.state')), h('dd', {}, stateBadge('state', tx.state)),
       h('dt', {}, t('tx.amount')), h('dd', { class: 'num' }, money(tx.amount)),
       h('dt', {}, t('tx.fee')), h('dd', { class: 'num' }, money(tx.fee)),
-      h('dt', {}, t('tx.to')), h('dd', {}, pick(tx.payee, 'masked_name'), ' — ', pick(tx.payee, 'participant_name')),
+      h('dt', {}, t('tx.to')), h('dd', {}, [pick(tx.payee, 'masked_name'), pick(tx.payee, 'participant_name')].filter(Boolean).join(' — ')),
       h('dt', {}, t('tx.when')), h('dd', {}, formatTime(tx.created_ms))),
     h('div', { class: 'row', style: 'margin-top:1rem' },
       h('a', { class: 'btn', href: `#/tx/${tx.ir}` }, t('receipt.timeline')),

@@ -38,8 +38,10 @@ const BAD = new Set(['failed', 'rejected', 'reversed']);
 const WARN = new Set(['timed_out_after_debit', 'debited', 'disputed', 'initiated']);
 export function timeline(entries) {
   if (!entries || !entries.length) return h('p', { class: 'muted' }, t('tx.no_timeline'));
-  return h('ol', { class: 'timeline' }, entries.map((e) =>
-    h('li', { class: BAD.has(e.state) ? 'bad' : WARN.has(e.state) ? 'warn' : '' },
+  // Steps on the way are plain; the last step shows where the transfer stands.
+  const last = entries.length - 1;
+  return h('ol', { class: 'timeline' }, entries.map((e, i) =>
+    h('li', { class: i < last ? '' : BAD.has(e.state) ? 'bad' : WARN.has(e.state) ? 'warn' : '' },
       h('time', { datetime: e.at || '' }, formatTime(e.at_ms || e.at)),
       // The app's entries carry sentences; the switch's raw entries (agent
       // dossier) carry an event and who did it.
