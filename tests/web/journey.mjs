@@ -98,8 +98,12 @@ async function issueAgentToken(agentId, bank) {
   throw new Error(`no way to issue an agent token: POST /api/v1/admin/agents answered ${viaApi.status}; lahza agent-token: ${(run.stderr || '').trim().split('\n')[0]}`);
 }
 
+// Saves the screenshot, and on a phone-sized page fails when the content is
+// wider than the screen (a layout that breaks at 360 px).
 async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  if (width <= 400 && scroll > width + 1) throw new Error(`${name}: content is ${scroll}px wide on a ${width}px screen`);
 }
 
 async function main() {
@@ -260,13 +264,27 @@ async function main() {
     const { ir, state } = await sendMoney(payees.bad, '75');
     assert(state !== 'completed', 'transfer completed despite the fault');
     failedIr = ir;
+    assert(await page.locator('#report-problem').count() === 1, 'no "report a problem" on the receipt');
     await shot(page, '07-failed-receipt');
+  });
+
+  await step('history: filtering by state finds the transfer that did not complete', async () => {
+    await page.goto(`${base}/#/history`);
+    await page.waitForSelector('select[name=status]');
+    await page.selectOption('select[name=status]', 'timed_out_after_debit');
+    await page.waitForSelector(`a[href="#/tx/${failedIr}"]`, { timeout: 10000 });
+    const others = await page.locator('#view a.list-item').count();
+    assert(others === 1, `${others} transactions listed for the filter, expected 1`);
+    await shot(page, '07b-history-filtered');
+    await page.click(`a[href="#/tx/${failedIr}"]`);
+    await page.waitForSelector('#tx-summary');
+    await shot(page, '07c-failed-timeline');
+    await page.goto(`${base}/#/problem?ir=${failedIr}`);
+    await page.waitForSelector('textarea[name=description]');
   });
 
   let caseId = '';
   await step('"I have a problem": triage shows the party and the channel open now', async () => {
-    await page.click('#report-problem');
-    await page.waitForSelector('textarea[name=description]');
     assert(await page.inputValue('select[name=ir]') === failedIr, 'the failed transaction is not preselected');
     await page.fill('textarea[name=description]', 'حولت ٧٥ جنيه والفلوس اتخصمت من حسابي ومتحولتش للمستلم');
     await page.click('text=التالي');
