@@ -72,10 +72,14 @@ class Leftovers {
     std::lock_guard lock(mutex_);
     std::erase_if(items_, [&](const auto& item) { return item.second == handle; });
   }
-  ~Leftovers() {
+  // Called from a gtest environment's TearDown, i.e. before static destructors
+  // run: libpqxx's own statics are gone by then (ASan saw a use-after-free).
+  void RemoveAll() {
     // A forked child that exits normally must not delete its parent's databases.
     if (getpid() != owner_) return;
+    std::lock_guard lock(mutex_);
     for (const auto& [backend, handle] : items_) Remove(backend, handle);
+    items_.clear();
   }
 
  private:
@@ -83,6 +87,13 @@ class Leftovers {
   std::mutex mutex_;
   std::vector<std::pair<std::string, std::string>> items_;
 };
+
+class LeftoversCleanup final : public ::testing::Environment {
+ public:
+  void TearDown() override { Leftovers::Get().RemoveAll(); }
+};
+[[maybe_unused]] ::testing::Environment* const kLeftoversCleanup =
+    ::testing::AddGlobalTestEnvironment(new LeftoversCleanup);
 
 // Returns {url, handle}: handle is the temp folder or the schema name.
 std::pair<std::string, std::string> Create(const std::string& backend) {
