@@ -268,6 +268,14 @@ async function main() {
     await shot(page, '07-failed-receipt');
   });
 
+  // With the payee's bank now down, the switch cannot learn what happened to
+  // the held money: the case cannot answer itself and waits for an agent.
+  await step(`operations view: ${faultyBank} goes down`, async () => {
+    await ops.selectOption(`select[name=fault-${faultyBank}]`, 'down');
+    await ops.click(`form[data-participant=${faultyBank}] button[type=submit]`);
+    await ops.waitForSelector(`form[data-participant=${faultyBank}][data-fault=down]`);
+  });
+
   await step('history: filtering by state finds the transfer that did not complete', async () => {
     await page.goto(`${base}/#/history`);
     await page.waitForSelector('select[name=status]');
@@ -304,6 +312,8 @@ async function main() {
     await page.waitForSelector('#case-id', { timeout: 20000 });
     caseId = (await page.textContent('#case-id')).trim();
     assert(/^C-\d{10}$/.test(caseId), `case id ${caseId}`);
+    const status = await page.getAttribute('#case-status [data-state]', 'data-state');
+    assert(!['resolved', 'closed'].includes(status), `the case is already ${status}: nothing left for the agent`);
     await shot(page, '09-case-opened');
   });
 
@@ -359,6 +369,7 @@ async function main() {
   }, { independent: true });
 
   await step('no JavaScript errors in the pages', () => {
+    assert(page, 'no page was opened');
     assert(pageErrors.length === 0, pageErrors.join('; '));
   }, { independent: true });
 

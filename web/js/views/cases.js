@@ -54,7 +54,9 @@ function caseView(c, isNew, reload) {
     c.merged_into ? alertBox('info', t('cases.merged', { id: c.merged_into })) : null,
     resolved && c.resolution ? h('section', { class: 'card', style: 'border-color:var(--green)', 'aria-labelledby': 'answer-h' },
       h('h2', { id: 'answer-h' }, t('cases.answer')),
-      h('p', { id: 'case-answer' }, c.resolution),
+      // A case the system answered carries the diagnosis in both languages;
+      // an agent's answer is shown as written.
+      h('p', { id: 'case-answer' }, c.resolved_by === 'system' && c.diagnosis ? diagnosisText(c.diagnosis) : c.resolution),
       h('div', { class: 'small muted' }, c.resolved_by === 'system' ? t('cases.answered_by_system') : t('cases.answered_by_agent'),
         c.resolved_at ? ` · ${formatTime(c.resolved_at)}` : '')) : null,
     h('section', { class: 'card' },
