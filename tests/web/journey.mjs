@@ -104,6 +104,15 @@ async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
   const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   if (width <= 400 && scroll > width + 1) throw new Error(`${name}: content is ${scroll}px wide on a ${width}px screen`);
+  // Every visible form control has an accessible name (a <label>, aria-label
+  // or aria-labelledby), and every image a text alternative.
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button, img')]
+    .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
+    .filter((el) => el.tagName === 'IMG' ? !el.hasAttribute('alt')
+      : el.tagName === 'BUTTON' ? !(el.textContent.trim() || el.getAttribute('aria-label'))
+        : !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !el.closest('label'))
+    .map((el) => el.outerHTML.slice(0, 80)));
+  if (unnamed.length) throw new Error(`${name}: controls without an accessible name: ${unnamed.join(' | ')}`);
 }
 
 async function main() {
@@ -157,6 +166,18 @@ async function main() {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 1, `page is ${overflow}px wider than a 360px phone`);
     await shot(page, '01-sign-in-ar');
+    // Keyboard: the skip link is the first focusable element and shows when
+    // focused; Tab moves from the mobile field to the PIN field.
+    const skip = await page.evaluate(() => {
+      const first = document.querySelector('a[href], button, input, select, textarea');
+      if (!first || !first.classList.contains('skip-link')) return false;
+      first.focus();
+      return first.getBoundingClientRect().top >= 0;
+    });
+    assert(skip, 'no visible skip link first in the tab order');
+    await page.focus('input[name=mobile]');
+    await page.keyboard.press('Tab');
+    assert(await page.evaluate(() => document.activeElement.name) === 'pin', 'Tab from the mobile field does not reach the PIN');
   });
 
   await step('sign in with mobile + PIN, then the OTP for a new browser', async () => {
