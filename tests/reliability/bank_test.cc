@@ -13,7 +13,7 @@
 //  - the ledger's invariants hold and no hold is pending;
 //  - the settlement window closes with net positions summing to zero.
 // Durations come from the environment so bench/bank_test.sh can run it long:
-// LAHZA_BANK_SECONDS (default 20), LAHZA_BANK_CLIENTS (6),
+// LAHZA_BANK_SECONDS (default 15), LAHZA_BANK_CLIENTS (6),
 // LAHZA_BANK_KILL_MS (3000). LAHZA_BANK_DB picks the database (default: a
 // fresh SQLite file; a postgresql:// URL works too).
 #include <gtest/gtest.h>
@@ -51,11 +51,14 @@ struct Attempt {
   std::string request_id;
   int from = 0, to = 0;
   int64_t amount = 0;
-  std::string ir;  // empty: declined
+  std::string ir;  // empty: no transfer was created
+  bool acknowledged = false;
+  std::string state_at_ack;
+  bool pending = false;
 };
 
 TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
-  const int seconds = EnvInt("LAHZA_BANK_SECONDS", 20);
+  const int seconds = EnvInt("LAHZA_BANK_SECONDS", 15);
   const int clients = EnvInt("LAHZA_BANK_CLIENTS", 6);
   const int kill_ms = EnvInt("LAHZA_BANK_KILL_MS", 3000);
   std::string db;
@@ -129,7 +132,19 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
         if (reply.status != 0 && reply.status != 429 && reply.status != 503) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(reply.status == 429 ? 500 : 50));
       }
-      if (reply.status == 201) a.ir = reply.body.value("ir", "");
+      // A 201 carries the transfer as the switch left it; one already
+      // rejected or failed (a participant refused, down) is a declined
+      // attempt with an IR, anything else was accepted: acknowledged.
+      if (reply.status == 201) {
+        a.ir = reply.body.value("ir", "");
+        const std::string s = reply.body.value("state", "");
+        // "initiated" is the answer to a retry whose first attempt the
+        // SIGKILL interrupted before any debit: pending, not yet accepted;
+        // reconciliation finishes it (normally cancelled, nothing taken).
+        a.acknowledged = s != "rejected" && s != "failed" && s != "initiated";
+        a.pending = s == "initiated";
+        a.state_at_ack = s;
+      }
       std::lock_guard lock(mutex);
       attempts.push_back(a);
     }
@@ -184,11 +199,13 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
   // Exactly once: one IR per request id, no IR shared by two ids.
   std::set<std::string> irs;
   int64_t acknowledged = 0;
+  std::set<std::string> all_irs;
   for (const Attempt& a : attempts) {
     if (a.ir.empty()) continue;
+    EXPECT_TRUE(all_irs.insert(a.ir).second) << "IR " << a.ir << " returned for two request ids";
+    if (!a.acknowledged) continue;
     ++acknowledged;
-    EXPECT_TRUE(irs.insert(a.ir).second) << "IR " << a.ir << " acknowledged twice";
-    // Replaying the request id gives the same transfer, not a new one.
+    irs.insert(a.ir);
   }
 
   // Wait for reconciliation to settle every acknowledged transfer.
@@ -209,12 +226,43 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
     }
   }
   int64_t completed = 0, reversed = 0, other = 0;
+  // Declined with an IR: must stay declined (never completes later).
+  // Pending answers ("initiated") must reach a final state too; if one
+  // completed, it counts in the balances below.
+  int64_t pending_cancelled = 0;
+  for (Attempt& a : attempts) {
+    if (a.ir.empty() || a.acknowledged) continue;
+    std::string s;
+    for (;;) {
+      Reply r = admin.Admin("GET", "/api/v1/admin/transactions/" + a.ir);
+      ASSERT_EQ(r.status, 200) << a.ir;
+      s = r.body.value("state", "");
+      if (!a.pending || s == "completed" || s == "reversed" || s == "failed" || s == "rejected" ||
+          std::chrono::steady_clock::now() > settle_deadline) {
+        fee[a.ir] = Piastres(r.body["fee"]);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (a.pending) {
+      EXPECT_TRUE(s == "completed" || s == "reversed" || s == "failed") << a.ir << " left " << s;
+      state[a.ir] = s;
+      if (s == "failed") ++pending_cancelled;
+    } else {
+      EXPECT_TRUE(s == "rejected" || s == "failed") << a.ir << " was declined but is now " << s;
+    }
+  }
   for (const auto& [ir, s] : state) {
+    if (!irs.count(ir)) continue;
     if (s == "completed") ++completed;
     else if (s == "reversed") ++reversed;
     else {
       ++other;
-      ADD_FAILURE() << "acknowledged transfer " << ir << " ended as '" << s << "'";
+      std::string at_ack;
+      for (const Attempt& a : attempts) if (a.ir == ir) at_ack = a.state_at_ack;
+      Reply r = admin.Admin("GET", "/api/v1/admin/transactions/" + ir);
+      ADD_FAILURE() << "acknowledged transfer " << ir << " (state '" << at_ack << "' when acknowledged) ended as '"
+                    << s << "': " << r.body.dump();
     }
   }
 
@@ -234,9 +282,10 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
   }
 
   std::printf("bank test: tried %lld, acknowledged %lld, completed %lld, reversed %lld, other %lld, "
-              "declined %lld, kills survived %d\n",
+              "pending then cancelled %lld, declined %lld, kills survived %d\n",
               static_cast<long long>(tried.load()), static_cast<long long>(acknowledged),
               static_cast<long long>(completed), static_cast<long long>(reversed), static_cast<long long>(other),
+              static_cast<long long>(pending_cancelled),
               static_cast<long long>(static_cast<int64_t>(attempts.size()) - acknowledged), kills.load());
   server.Stop();
 
