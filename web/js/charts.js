@@ -12,7 +12,10 @@ function s(tag, attrs, ...children) {
 
 function frame(width, height, title, desc) {
   const titleId = `t${Math.random().toString(36).slice(2, 8)}`;
-  return s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-labelledby': titleId, preserveAspectRatio: 'xMidYMid meet' },
+  // Charts are laid out left to right in both languages (time runs left to
+  // right, positive amounts to the right): direction is fixed so text anchors
+  // do not flip under dir=rtl.
+  return s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-labelledby': titleId, preserveAspectRatio: 'xMidYMid meet', direction: 'ltr' },
     s('title', { id: titleId }, title), s('desc', {}, desc || title));
 }
 
