@@ -56,7 +56,7 @@ function caseView(c, isNew, reload) {
       h('h2', { id: 'answer-h' }, t('cases.answer')),
       // A case the system answered carries the diagnosis in both languages;
       // an agent's answer is shown as written.
-      h('p', { id: 'case-answer' }, c.resolved_by === 'system' && c.diagnosis ? diagnosisText(c.diagnosis) : c.resolution),
+      h('p', { id: 'case-answer', dir: 'auto' }, c.resolved_by === 'system' && c.diagnosis ? diagnosisText(c.diagnosis) : c.resolution),
       h('div', { class: 'small muted' }, c.resolved_by === 'system' ? t('cases.answered_by_system') : t('cases.answered_by_agent'),
         c.resolved_at ? ` · ${formatTime(c.resolved_at)}` : '')) : null,
     h('section', { class: 'card' },
@@ -72,7 +72,7 @@ function caseView(c, isNew, reload) {
     c.category === 'security_unusual_activity' && !c.transfers_frozen && !resolved ? freezeCard(c, reload) : null,
     h('section', { class: 'card', 'aria-labelledby': 'msgs-h' },
       h('h2', { id: 'msgs-h' }, t('cases.messages')),
-      h('p', { class: 'small muted' }, c.description),
+      h('p', { class: 'small muted', dir: 'auto' }, c.description),
       messages.length ? h('ol', { class: 'messages', id: 'case-messages' }, messages.map((m) => message(m))) : h('p', { class: 'muted' }, t('cases.no_messages')),
       (c.attachments || []).length ? h('p', { class: 'small' }, t('cases.attachments', { n: c.attachments.length })) : null,
       resolved ? null : replyForm(c, reload)),
@@ -90,7 +90,7 @@ function message(m) {
   const who = author.startsWith('customer') ? t('cases.you') : author === 'system' ? t('cases.system') : t('cases.support');
   return h('li', { class: `msg ${author.startsWith('customer') ? 'mine' : 'theirs'}` },
     h('div', { class: 'meta' }, who, ' · ', formatTime(m.at)),
-    h('div', {}, m.body));
+    h('div', { dir: 'auto' }, m.body));
 }
 
 function missingForm(c, reload) {
