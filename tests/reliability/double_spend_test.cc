@@ -52,10 +52,14 @@ TEST(DoubleSpend, TwoServerProcessesOnOnePostgresNeverOverdraw) {
                               {{"kind", "mobile"}, {"value", "01112003002"}, {"amount", amount}, {"pin", "246810"},
                                {"client_request_id", "ds-" + std::to_string(t) + "-" + std::to_string(n)}},
                               payer);
-        if (r.status == 201) {
+        // A 201 carries the switch's verdict: "completed", or "failed" /
+        // "rejected" with the reason (insufficient funds here).
+        const std::string state = r.status == 201 ? r.body.value("state", "") : "";
+        if (state == "completed") {
           std::lock_guard lock(mutex);
           accepted_irs.push_back(r.body.value("ir", ""));
-        } else if (r.status == 422 || r.status == 409 || r.status == 402) {
+        } else if (state == "failed" || state == "rejected" || r.status == 422 || r.status == 409 ||
+                   r.status == 402) {
           ++declined;
         } else {
           ++errors;
