@@ -87,6 +87,14 @@ async function api(method, path, body, bearer = ADMIN, device = '') {
   return { status: response.status, data };
 }
 
+// A clear message when the server lacks a route a step needs (404 from the
+// router), rather than a selector timeout.
+async function requireRoute(method, path, body) {
+  const answer = await api(method, path, body, 'none');
+  const code = answer.data && answer.data.error ? answer.data.error.code : '';
+  if (answer.status === 404 && (code === 'http.not_found' || code === '')) throw new Error(`the server has no route ${method} ${path} (404 ${code})`);
+}
+
 // Agent tokens are issued by the administrator; the server offers it over the
 // admin API (POST /api/v1/admin/agents) or the CLI (lahza agent-token).
 async function issueAgentToken(agentId, bank) {
@@ -252,6 +260,7 @@ async function main() {
   });
 
   await step('help centre: search as you type finds articles', async () => {
+    await requireRoute('GET', '/api/v1/help/search?q=otp');
     await page.goto(`${base}/#/help`);
     await page.waitForSelector('input[name=q]');
     await page.type('input[name=q]', 'الفلوس اتخصمت', { delay: 30 });
@@ -314,6 +323,7 @@ async function main() {
 
   let caseId = '';
   await step('"I have a problem": triage shows the party and the channel open now', async () => {
+    await requireRoute('POST', '/api/v1/care/triage', { text: 'otp' });
     assert(await page.inputValue('select[name=ir]') === failedIr, 'the failed transaction is not preselected');
     await page.fill('textarea[name=description]', 'حولت ٧٥ جنيه والفلوس اتخصمت من حسابي ومتحولتش للمستلم');
     await page.click('text=التالي');
