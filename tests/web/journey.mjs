@@ -264,10 +264,13 @@ async function main() {
     await page.goto(`${base}/#/help`);
     await page.waitForSelector('input[name=q]');
     await page.type('input[name=q]', 'الفلوس اتخصمت', { delay: 30 });
-    await page.waitForSelector('#help-results a.list-item', { timeout: 10000 });
+    await page.waitForSelector('#help-hits a.list-item', { timeout: 10000 });
+    assert(await page.locator('#help-hits mark').count() > 0, 'no highlighted words in the snippets');
     await shot(page, '05-help-search');
-    await page.click('#help-results a.list-item >> nth=0');
+    await page.click('#help-hits a.list-item >> nth=0');
     await page.waitForSelector('article h1');
+    assert((await page.textContent('article .article-body')).length > 100, 'the article has no body');
+    await shot(page, '05b-help-article');
   }, { independent: true });
 
   // The operator injects the fault from the operations view (desktop size).

@@ -14,7 +14,11 @@ export async function render(view, { params, query }) {
   const search = async () => {
     const q = input.value.trim();
     const ticket = ++latest;
-    if (!q) { mount(results, await browse()); return; }
+    if (!q) {
+      const all = await browse();
+      if (ticket === latest) mount(results, all);
+      return;
+    }
     const result = await get(ROUTES.helpSearch(q, lang()));
     if (ticket !== latest) return;  // an older answer arriving late is dropped
     if (!result.ok) { mount(results, errorBox(result.error)); return; }
@@ -43,7 +47,7 @@ function hitList(data, input) {
   }
   const hits = data.hits || data.results || [];
   if (!hits.length) parts.push(h('p', { class: 'muted' }, t('help.no_results')));
-  parts.push(h('ul', { class: 'list card', 'aria-label': t('help.results') }, hits.map((hit) => h('li', {},
+  parts.push(h('ul', { class: 'list card', id: 'help-hits', 'aria-label': t('help.results') }, hits.map((hit) => h('li', {},
     h('a', { class: 'list-item', href: `#/help/${encodeURIComponent(hit.article_id || hit.id)}`, style: 'display:block' },
       h('div', { class: 'title' }, hit.title),
       h('div', { class: 'small muted' }, snippet(hit)))))));
