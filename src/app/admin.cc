@@ -142,7 +142,7 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
     if (!mobile_text) return http::ErrorResponse(Error("http.bad_query", "mobile"));
     auto mobile = MobileNumber::Parse(*mobile_text);
     if (!mobile) return http::ErrorResponse(mobile.error());
-    auto rows = store_.Execute("SELECT id, body, created_at FROM app_outbox WHERE mobile = $1 ORDER BY created_at DESC, id LIMIT 20",
+    auto rows = store_.Execute("SELECT id, body, created_at FROM app_outbox WHERE mobile = $1 ORDER BY created_at DESC, id DESC LIMIT 20",
                                Params({mobile->e164()}), store::Mode::kRead);
     if (!rows) return http::ErrorResponse(rows.error());
     json items = json::array();

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 
 #include "app/internal.h"
@@ -138,6 +139,15 @@ Status AppImpl::Notify(store::Transaction& tx, const std::string& customer_id, c
 
 namespace {
 
+// Outbox ids sort by when they were written (real microseconds), so "the
+// latest message" is well defined even within one second.
+std::string OutboxId() {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string digits = std::to_string(micros);
+  return "sms_" + std::string(20 - std::min<size_t>(20, digits.size()), '0') + digits + RandomHex(4);
+}
+
 // One OTP per (mobile, purpose). Sends are throttled: a minute apart and at
 // most five an hour, so the SMS gateway cannot be used to flood a phone.
 Status IssueOtp(AppImpl& app, store::Transaction& tx, const std::string& mobile, const std::string& purpose) {
@@ -169,7 +179,7 @@ Status IssueOtp(AppImpl& app, store::Transaction& tx, const std::string& mobile,
   // admin API (and so tests and the demo) can read.
   Message sms = Format(MessageFor("app.sms_otp"), {{"code", code}});
   return Done(tx.Execute("INSERT INTO app_outbox (id, mobile, body, created_at) VALUES ($1, $2, $3, $4)",
-                         Params({NewId("sms_"), mobile, sms.ar + "\n" + sms.en, now})));
+                         Params({OutboxId(), mobile, sms.ar + "\n" + sms.en, now})));
 }
 
 // Checks an OTP in its own committed transaction so a wrong guess is counted

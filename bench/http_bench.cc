@@ -1,0 +1,178 @@
+// End-to-end HTTP load: many keep-alive connections sending money through
+// POST /api/v1/payments/send for a fixed time, against a real server on
+// loopback (in this process, on a fresh SQLite or PostgreSQL database).
+// Each request authenticates a session, verifies the PIN (argon2id at the
+// minimum cost, as `lahza serve --pin-hash min`), runs the switch (holds,
+// credit, post in the ledger with group commit), and writes the app's history
+// row. Prints transfers/s and p50/p99/p99.9 latency.
+//
+//   lahza_http_bench [--db sqlite:/tmp/x.db] [--connections 64] [--seconds 10] [--customers 200]
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <regex>
+#include <thread>
+
+#include "app/app.h"
+#include "http/server.h"
+#include "http/test_client.h"
+#include "ipn/switch.h"
+#include "ledger/ledger.h"
+#include "store/store.h"
+
+using nlohmann::json;
+using lahza::testing::HttpClient;
+
+namespace {
+
+constexpr const char* kAdmin = "bench-admin";
+
+json Call(HttpClient& client, const std::string& method, const std::string& target, const json& body,
+          const std::string& token, int* status) {
+  std::map<std::string, std::string> headers{{"X-Device-Id", "bench"}};
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  auto response = client.Request(method, target, body.is_null() ? "" : body.dump(), headers);
+  if (status) *status = response.status;
+  return json::parse(response.body, nullptr, false);
+}
+
+std::string Mobile(int i) {
+  std::string digits = std::to_string(10'000'000 + i);
+  return "0100" + digits.substr(1);
+}
+
+// Registers customer i over HTTP (bank account first, then register, OTP from
+// the outbox, confirm) and returns its token.
+std::string Onboard(HttpClient& client, int i) {
+  std::string mobile = Mobile(i);
+  std::string account = std::to_string(500'000'000 + i);
+  int status = 0;
+  Call(client, "POST", "/api/v1/admin/institution-accounts",
+       {{"participant", i % 2 ? "NBE" : "CIB"}, {"account_number", account}, {"name_ar", "عميل"}, {"name_en", "Bench Customer"},
+        {"mobile", mobile}, {"opening_balance", 100'000'000}},
+       kAdmin, &status);
+  if (status != 201) throw std::runtime_error("open account failed");
+  std::string day = std::to_string(1 + i % 28);
+  if (day.size() < 2) day = "0" + day;
+  std::string nid = "29001" + day + "01" + std::to_string(1000 + i % 9000) + "1";
+  json reg = Call(client, "POST", "/api/v1/register",
+                  {{"mobile", mobile}, {"national_id", nid}, {"device_id", "bench"},
+                   {"account", {{"participant", i % 2 ? "NBE" : "CIB"}, {"account_number", account}}}},
+                  "", &status);
+  if (status != 201) throw std::runtime_error("register failed: " + reg.dump());
+  json outbox = Call(client, "GET", "/api/v1/admin/outbox?mobile=" + mobile, nullptr, kAdmin, &status);
+  std::smatch match;
+  std::string text = outbox["messages"][0]["body"];
+  std::regex_search(text, match, std::regex("[0-9]{6}"));
+  json done = Call(client, "POST", "/api/v1/register/confirm",
+                   {{"mobile", mobile}, {"otp", match.str()}, {"pin", "123456"}, {"device_id", "bench"}}, "", &status);
+  if (status != 201) throw std::runtime_error("confirm failed: " + done.dump());
+  return done["token"];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"HTTP end-to-end transfer benchmark"};
+  std::string db;
+  int connections = 64, seconds = 10, customers = 200, threads = 0;
+  cli.add_option("--db", db, "database URL (default: a fresh SQLite file in /tmp)");
+  cli.add_option("--connections", connections);
+  cli.add_option("--seconds", seconds);
+  cli.add_option("--customers", customers);
+  cli.add_option("--threads", threads, "server threads (0: one per core)");
+  CLI11_PARSE(cli, argc, argv);
+  std::filesystem::path dir;
+  if (db.empty()) {
+    dir = std::filesystem::temp_directory_path() / ("lahza-http-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    db = "sqlite:" + (dir / "bench.db").string();
+  }
+  auto store = lahza::store::Open(db);
+  if (!store) return std::cerr << "open: " << store.error().code << " " << store.error().detail << "\n", 1;
+  auto ledger = lahza::ledger::Ledger::Open(**store);
+  if (!ledger) return std::cerr << "ledger: " << ledger.error().code << "\n", 1;
+  auto network = lahza::ipn::Switch::Open(**store, **ledger);
+  if (!network) return std::cerr << "switch: " << network.error().code << "\n", 1;
+  lahza::app::AppOptions options;
+  options.admin_token = kAdmin;
+  options.pin_hashing = lahza::app::PinHashing::kMinimum;
+  options.otp_per_minute = options.login_per_minute = options.pin_per_minute = 100'000'000;
+  auto app = lahza::app::App::Open(**store, **network, options);
+  if (!app) return std::cerr << "app: " << app.error().code << "\n", 1;
+  lahza::http::Router router;
+  (*app)->AddRoutes(router);
+  lahza::http::ServerOptions server_options;
+  server_options.access_log = false;
+  server_options.threads = threads;
+  lahza::http::Server server(router, server_options);
+  if (!server.Start()) return 1;
+
+  std::vector<std::string> tokens(customers);
+  {
+    std::atomic<int> next{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 8; ++w) {
+      workers.emplace_back([&] {
+        HttpClient client(server.port());
+        for (int i = next++; i < customers; i = next++) tokens[i] = Onboard(client, i);
+      });
+    }
+    for (auto& worker : workers) worker.join();
+  }
+  std::cout << "db " << db << ", " << customers << " customers, " << connections << " connections, " << seconds
+            << " s\n";
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> completed{0}, other_states{0}, errors{0};
+  std::vector<std::vector<double>> latencies(connections);
+  std::vector<std::thread> clients;
+  auto started = std::chrono::steady_clock::now();
+  for (int c = 0; c < connections; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient client(server.port());
+      int from = c % customers;
+      std::string body_prefix = R"({"kind":"mobile","amount":100,"pin":"123456","value":")";
+      for (int n = 0; !stop; ++n) {
+        int to = (from + 1 + (n % (customers - 1))) % customers;
+        std::string body = body_prefix + Mobile(to) + "\"}";
+        auto begin = std::chrono::steady_clock::now();
+        lahza::testing::HttpResponse response;
+        try {
+          response = client.Request("POST", "/api/v1/payments/send", body,
+                                    {{"Authorization", "Bearer " + tokens[from]}, {"X-Device-Id", "bench"}});
+        } catch (const std::exception&) {
+          ++errors;
+          continue;
+        }
+        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+        latencies[c].push_back(ms);
+        if (response.status == 201 && response.body.find("\"state\":\"completed\"") != std::string::npos) ++completed;
+        else if (response.status == 201) ++other_states;
+        else ++errors;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& thread : clients) thread.join();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::vector<double> all;
+  for (auto& samples : latencies) all.insert(all.end(), samples.begin(), samples.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
+  std::printf("transfers completed: %lld (other states %lld, errors %lld) in %.1f s\n", static_cast<long long>(completed.load()),
+              static_cast<long long>(other_states.load()), static_cast<long long>(errors.load()), elapsed);
+  std::printf("throughput: %.0f transfers/s\n", completed.load() / elapsed);
+  std::printf("latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50), pct(0.99), pct(0.999),
+              all.empty() ? 0.0 : all.back());
+  server.Stop();
+  (*network)->SetNotifier({});
+  if (!dir.empty()) std::filesystem::remove_all(dir);
+  return 0;
+}
