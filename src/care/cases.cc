@@ -224,7 +224,16 @@ CaseListItem ToListItem(const Case& c) {
 std::string CustomerActor(std::string_view id) { return "customer:" + std::string(id); }
 std::string AgentActor(const Agent& agent) { return "agent:" + agent.id; }
 
-std::string Clean(std::string_view text) { return internal::Trim(SanitiseUtf8(text)); }
+// Valid UTF-8 without control characters (NUL above all: PostgreSQL refuses
+// it in TEXT), line breaks and tabs kept, trimmed.
+std::string Clean(std::string_view text) {
+  std::string out = SanitiseUtf8(text);
+  std::erase_if(out, [](char ch) {
+    auto byte = static_cast<unsigned char>(ch);
+    return (byte < 0x20 && ch != '\n' && ch != '\t') || byte == 0x7F;
+  });
+  return internal::Trim(out);
+}
 
 }  // namespace
 
@@ -1067,6 +1076,10 @@ Result<std::pair<AttachmentInfo, std::string>> CaseService::AgentAttachment(cons
   auto visible = impl_->ReadForAgent(agent, case_id);
   if (!visible.ok()) return visible.error();
   return ReadAttachment(impl_->store, visible->id, attachment_id);
+}
+
+Result<bool> CaseService::TransfersFrozenFor(std::string_view customer_id) {
+  return TransfersFrozen(impl_->store, customer_id);
 }
 
 Result<int> CaseService::RefreshDiagnoses() {

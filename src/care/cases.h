@@ -21,6 +21,7 @@
 
 #include "core/cairo_time.h"
 #include "core/messages.h"
+#include "care/triage.h"
 #include "core/result.h"
 #include "store/store.h"
 
@@ -28,19 +29,8 @@ namespace lahza::care {
 
 class Diagnoser;  // care/diagnosis.h
 
-enum class Category {
-  kRegistrationActivation,
-  kAppError,
-  kHowTo,
-  kFailedOrStuckTransfer,
-  kMoneyNotReceived,
-  kDebitedWithoutCompletion,
-  kLinkingAccountsCards,
-  kLimits,
-  kSecurityUnusualActivity,
-  kOther,
-};
-enum class Party { kBank, kAppSupport, kBoth };
+// Category and Party are triage's (care/triage.h): a case is opened in the
+// words triage uses, so its result can be passed straight through.
 enum class CaseStatus { kOpen, kWaitingCustomer, kInProgress, kEscalated, kResolved, kClosed };
 enum class Priority { kNormal, kHigh, kUrgent };
 
@@ -236,6 +226,8 @@ class CaseService {
   Result<Case> CustomerClose(std::string_view customer_id, std::string_view case_id);
   // Security cases only: freezes the customer's transfers at once.
   Result<Case> FreezeTransfers(std::string_view customer_id, std::string_view case_id);
+  // Whether the customer's transfers are frozen (see TransfersFrozen below).
+  Result<bool> TransfersFrozenFor(std::string_view customer_id);
   // The bytes of an attachment of one of the customer's cases.
   Result<std::pair<AttachmentInfo, std::string>> CustomerAttachment(std::string_view customer_id,
                                                                     std::string_view case_id,

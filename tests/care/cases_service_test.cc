@@ -522,9 +522,11 @@ TEST_P(CasesTest, BadInputIsRefusedWithClearCodes) {
 
   // SQL in text is stored as text; invalid UTF-8 never reaches the database.
   NewCase sneaky = Request("cust-1", Category::kOther);
-  sneaky.description = "'); DROP TABLE care_cases; -- \xFF\xFE";
+  sneaky.description = std::string("'); DROP TABLE care_cases; -- \xFF\xFE\0\x01" "end", 37);
   Case c = OpenOk(sneaky);
   EXPECT_EQ(c.description.rfind("'); DROP TABLE care_cases; --", 0), 0u);
+  EXPECT_EQ(c.description.find('\0'), std::string::npos);
+  EXPECT_NE(c.description.find("end"), std::string::npos);
   auto again = cases_->GetForCustomer("cust-1", c.id);
   ASSERT_OK(again);
 
