@@ -69,6 +69,10 @@ World& TheWorld() {
     char pattern[] = "/tmp/lahza-api-fuzz-XXXXXX";
     if (mkdtemp(pattern) == nullptr) Die("mkdtemp");
     w->dir = pattern;
+    // The database is scratch: removed at exit (the World itself is never
+    // destroyed, so the switch's threads never race a teardown).
+    static std::string scratch = pattern;
+    std::atexit([] { std::filesystem::remove_all(scratch); });
     auto store = lahza::store::Open("sqlite:" + (w->dir / "fuzz.db").string());
     if (!store) Die("store");
     w->store = std::move(*store);
