@@ -342,6 +342,7 @@ async function main() {
     await page.waitForSelector('input[name=screenshots]');
     await page.setInputFiles('input[name=screenshots]', join(artifacts, '07-failed-receipt.png'));
     await page.waitForSelector('.thumbs img');
+    await shot(page, '08b-problem-details');
     await page.click('#submit-case');
     await page.waitForSelector('#case-id', { timeout: 20000 });
     caseId = (await page.textContent('#case-id')).trim();
