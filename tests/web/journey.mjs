@@ -35,7 +35,8 @@ const { chromium } = require('playwright-core');
 
 const ADMIN = `adm_journey_${process.pid}_${Date.now()}`;
 const results = [];
-let broken = null;  // the first failure: later steps that depend on it fail with its name
+let broken = null;
+let seedOutput = '';  // the first failure: later steps that depend on it fail with its name
 
 async function step(name, fn, { independent = false } = {}) {
   if (broken && !independent) {
@@ -100,6 +101,12 @@ async function requireRoute(method, path, body) {
 async function issueAgentToken(agentId, bank) {
   const viaApi = await api('POST', '/api/v1/admin/agents', { agent_id: agentId, bank_code: bank });
   if ((viaApi.status === 200 || viaApi.status === 201) && viaApi.data && viaApi.data.token) return viaApi.data.token;
+  // seed-demo may print demo agents' tokens, one line per agent naming its bank.
+  for (const line of seedOutput.split('\n')) {
+    if (!/agent/i.test(line) || !new RegExp(`\\b${bank}\\b`, 'i').test(line)) continue;
+    const token = (line.match(/[A-Za-z0-9_\-]{24,}/g) || []).pop();
+    if (token) return token;
+  }
   const run = spawnSync(lahza, ['agent-token', '--db', db, '--agent', agentId, '--bank', bank], { encoding: 'utf8', timeout: 60000 });
   const token = run.status === 0 ? run.stdout.trim().split(/\s+/).pop() : '';
   if (token) return token;
@@ -132,6 +139,7 @@ async function main() {
     const match = /sign in as (\d+) \/ PIN (\d+)/.exec(run.stdout);
     assert(match, `no sign-in line in: ${run.stdout}`);
     signIn = { mobile: match[1], pin: match[2] };
+    seedOutput = run.stdout;
   });
 
   await step('start lahza serve on a free loopback port', async () => {
