@@ -72,7 +72,10 @@ export function formatPiastres(piastres) {
   const fraction = new Intl.NumberFormat(locale, { minimumIntegerDigits: 2, useGrouping: false }).format(rest);
   const decimal = current === 'ar' ? '٫' : '.';
   const text = `${number}${decimal}${fraction}`;
-  return t('money.egp', { amount: (negative ? '-' : '') + text });
+  // Arabic puts an Arabic letter mark before the minus (as Intl does) so the
+  // sign stays with the number in any direction.
+  const sign = negative ? (current === 'ar' ? '\u061C-' : '-') : '';
+  return t('money.egp', { amount: sign + text });
 }
 
 export function formatNumber(n) {
