@@ -21,7 +21,10 @@ struct ServeOptions {
   std::string address = "127.0.0.1";
   std::string db = "sqlite:data-run/lahza.db";
   std::string web = "web";
-  int threads = 0;
+  // Handlers block while their transfer's commit is made durable; group
+  // commit needs many in flight, so the pool is larger than the core count
+  // (see docs/api.md, Performance).
+  int threads = 32;
   bool quiet = false;
   std::string admin_token;
   std::string pin_hash = "interactive";
