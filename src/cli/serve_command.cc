@@ -6,6 +6,10 @@
 #include <iostream>
 
 #include "app/app.h"
+#include "care/care_routes.h"
+#include "care/case_agents.h"
+#include "care/cases.h"
+#include "care/diagnosis.h"
 #include "cli/commands.h"
 #include "http/server.h"
 #include "ipn/switch.h"
@@ -73,9 +77,25 @@ int Serve(const ServeOptions& options) {
   // background: completed or returned to the payer.
   if (options.reconcile_ms > 0) (*network)->StartReconciler(std::chrono::milliseconds(options.reconcile_ms));
 
+  // Customer care: cases diagnosed against the switch, agents, and the
+  // customer's identity taken from the app's own session check.
+  SystemClock clock;
+  care::Diagnoser diagnoser(**network, clock);
+  auto cases = care::CaseService::Create(**store, clock, &diagnoser);
+  if (!cases) {
+    std::cerr << "lahza serve: care: " << cases.error().code << " " << cases.error().detail << "\n";
+    return 1;
+  }
+  auto agents = care::AgentDirectory::Open(**store);
+  if (!agents) {
+    std::cerr << "lahza serve: agents: " << agents.error().code << " " << agents.error().detail << "\n";
+    return 1;
+  }
+
   http::Router router;
   http::AddHealthRoute(router);
   (*app)->AddRoutes(router);
+  care::AddCareRoutes(router, care::CareServices{cases->get(), agents->get(), care::AuthenticateThroughApp(router), &clock});
   http::AddStaticRoutes(router, options.web);
 
   http::ServerOptions server_options;
