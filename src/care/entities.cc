@@ -371,7 +371,10 @@ void FindInstitutions(string_view t, Entities& out) {
     }
   }
   std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (auto& [pos, mention] : found) {
+  // Iterate the pair, not a structured binding: lambdas may capture structured
+  // bindings only from clang 16, and the fuzz build uses Debian's clang 14.
+  for (auto& entry : found) {
+    InstitutionMention& mention = entry.second;
     const bool seen = std::any_of(out.institutions.begin(), out.institutions.end(),
                                   [&](const InstitutionMention& m) { return m.code == mention.code; });
     if (!seen) out.institutions.push_back(std::move(mention));
