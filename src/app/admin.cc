@@ -5,6 +5,8 @@
 // customer tokens never work here.
 #include <sodium.h>
 
+#include <chrono>
+
 #include "app/internal.h"
 #include "core/ir_reference.h"
 #include "core/mobile.h"
@@ -62,15 +64,18 @@ bool AppImpl::IsAdmin(const http::Request& request) {
   return rows && !rows->rows.empty();
 }
 
+Status AppImpl::AuthorizeAdmin(const http::Request& request) {
+  if (IsAdmin(request)) return {};
+  (void)RateLimit(request, "admin_fail", 1'000'000);
+  return Error("app.admin_unauthorized");
+}
+
 void AppImpl::AddAdminRoutes(http::Router& router) {
   // Every admin route checks the admin token first; a rate limit per IP
   // keeps token guessing slow.
   auto admin = [this, &router](const char* method, const char* pattern, std::function<http::Response(http::Request&)> handler) {
     router.Add(method, pattern, [this, handler](http::Request& request) -> http::Response {
-      if (!IsAdmin(request)) {
-        (void)RateLimit(request, "admin_fail", 1'000'000);
-        return http::ErrorResponse(401, Error("app.admin_unauthorized"));
-      }
+      if (auto allowed = AuthorizeAdmin(request); !allowed) return http::ErrorResponse(401, allowed.error());
       return handler(request);
     });
   };
@@ -302,6 +307,73 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
     return http::Json({{"examined", report->examined}, {"completed", report->completed}, {"reversed", report->reversed},
                        {"failed", report->failed}, {"unresolved", report->unresolved},
                        {"holds_expired", report->holds_expired}});
+  });
+
+  // The operations page: transfers by state (it samples these every 2 s and
+  // draws the rate from the differences), per receiving participant how many
+  // completed and how many did not, and the last minute's rate computed here
+  // so one sample is already meaningful.
+  admin("GET", "/api/v1/admin/stats", [this](http::Request&) -> http::Response {
+    static constexpr const char* kFailed = "('failed', 'rejected', 'timed_out_after_debit', 'reversed', 'disputed')";
+    auto tx = store_.Begin(store::Mode::kRead);
+    if (!tx) return http::ErrorResponse(tx.error());
+    auto states = (*tx)->Execute("SELECT state, COUNT(*) FROM ipn_transactions GROUP BY state ORDER BY state", {});
+    if (!states) return http::ErrorResponse(states.error());
+    json counts = json::object();
+    int64_t total = 0;
+    for (const store::Row& row : states->rows) {
+      counts[store::AsText(row[0])] = store::AsInt(row[1]);
+      total += store::AsInt(row[1]);
+    }
+    auto by = (*tx)->Execute(std::string("SELECT payee_participant, "
+                                         "SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), "
+                                         "SUM(CASE WHEN state IN ") + kFailed + " THEN 1 ELSE 0 END) "
+                             "FROM ipn_transactions GROUP BY payee_participant ORDER BY payee_participant",
+                             {});
+    if (!by) return http::ErrorResponse(by.error());
+    json participants = json::array();
+    for (const store::Row& row : by->rows) {
+      if (store::AsText(row[0]).empty()) continue;  // never reached a payee (e.g. lookup failed)
+      participants.push_back({{"participant", store::AsText(row[0])}, {"completed", store::AsInt(row[1])},
+                              {"failed", store::AsInt(row[2])}});
+    }
+    // created_ms is the switch's wall clock, so the window is too.
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    auto recent = (*tx)->Execute(std::string("SELECT COUNT(*), COALESCE(SUM(CASE WHEN state IN ") + kFailed +
+                                     " THEN 1 ELSE 0 END), 0) FROM ipn_transactions WHERE created_ms >= $1",
+                                 Params({now_ms - 60'000}));
+    if (!recent) return http::ErrorResponse(recent.error());
+    int64_t last_minute = store::AsInt(recent->rows[0][0]);
+    int64_t last_minute_failed = store::AsInt(recent->rows[0][1]);
+    return http::Json({{"at_ms", now_ms},
+                       {"total", total},
+                       {"counts", counts},
+                       {"by_participant", participants},
+                       {"last_minute", {{"transfers", last_minute}, {"failed", last_minute_failed}}},
+                       {"rate_per_second", static_cast<double>(last_minute) / 60.0},
+                       {"failure_rate_per_second", static_cast<double>(last_minute_failed) / 60.0}});
+  });
+
+  // The open settlement window's net positions (what each participant is
+  // owed or owes so far).
+  admin("GET", "/api/v1/admin/settlement", [this](http::Request&) -> http::Response {
+    auto window = network_.OpenWindowId();
+    if (!window) return http::ErrorResponse(window.error());
+    auto report = network_.GetSettlementReport(*window);
+    if (!report) return http::ErrorResponse(report.error());
+    json positions = json::array();
+    for (const ipn::SettlementPosition& p : report->positions) {
+      positions.push_back({{"participant", p.participant}, {"sent_count", p.sent_count}, {"sent_amount", p.sent_amount},
+                           {"received_count", p.received_count}, {"received_amount", p.received_amount}, {"net", p.net}});
+    }
+    json bilateral = json::array();
+    for (const ipn::BilateralObligation& b : report->bilateral) {
+      bilateral.push_back({{"from", b.from}, {"to", b.to}, {"count", b.count}, {"amount", b.amount}});
+    }
+    return http::Json({{"window_id", report->window_id}, {"opened_ms", report->opened_ms}, {"closed_ms", report->closed_ms},
+                       {"status", report->status}, {"positions", positions}, {"bilateral", bilateral},
+                       {"net_sum", report->net_sum}});
   });
 }
 

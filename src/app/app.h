@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/cairo_time.h"
 #include "core/result.h"
@@ -39,6 +41,11 @@ struct AppOptions {
   int login_per_minute = 20;
   int pin_per_minute = 600;  // confirmations carry a PIN; high because the benchmark confirms at speed
   const Clock* clock = nullptr;  // nullptr: the system clock
+  // Whether a customer's outgoing payments are frozen (care's security
+  // freeze, docs/care.md). The app does not depend on care: lahza serve and
+  // the tests pass care::TransfersFrozen here. Empty: nobody is frozen. An
+  // error refuses the payment (a freeze that cannot be checked is not waived).
+  std::function<Result<bool>(std::string_view customer_id)> transfers_frozen;
 };
 
 class App {
@@ -53,6 +60,11 @@ class App {
 
   // Registers every /api/v1 route of the app (customer and admin).
   virtual void AddRoutes(http::Router& router) = 0;
+
+  // The admin token check of /api/v1/admin/*, for admin routes other modules
+  // register (care's agent tokens): ok, or app.admin_unauthorized (failures
+  // count against the same per-IP budget).
+  virtual Status AuthorizeAdmin(const http::Request& request) = 0;
 };
 
 }  // namespace lahza::app

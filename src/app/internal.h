@@ -150,6 +150,7 @@ class AppImpl final : public App {
  public:
   AppImpl(store::Store& store, ipn::Switch& network, AppOptions options);
   void AddRoutes(http::Router& router) override;
+  Status AuthorizeAdmin(const http::Request& request) override;
   Status Migrate();
 
   int64_t Now() const { return options_.clock->Now().time_since_epoch().count(); }

@@ -60,6 +60,7 @@ int StatusForPaymentError(const Error& error) {
   const std::string& code = error.code;
   if (code == "app.pin_locked") return 423;
   if (code == "app.pin_wrong") return 403;
+  if (code == "app.transfers_frozen") return 403;
   if (code.starts_with("ipn.limit_")) return 422;
   if (code == "ipn.participant_down") return 503;
   if (code == "ipn.payee_not_found" || code == "app.account_not_found") return 404;
@@ -162,6 +163,14 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
     if (!customer) return customer.error();
     if (customer->state != "active") return Error("app.customer_suspended");
     if (account_id.empty()) account_id = customer->default_account;
+    // The customer (or an agent) froze outgoing payments on a security case:
+    // every payment path (send, collect acceptance, bills, donations) comes
+    // through here, so one check covers them all.
+    if (options_.transfers_frozen) {
+      auto frozen = options_.transfers_frozen(caller.customer_id);
+      if (!frozen) return frozen.error();
+      if (*frozen) return Error("app.transfers_frozen");
+    }
     auto rows = (*tx)->Execute(
         "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
         Params({account_id, caller.customer_id}));

@@ -10,6 +10,7 @@
 #include "care/channels.h"
 #include "care/help_centre.h"
 #include "care/triage.h"
+#include "ipn/participants.h"
 
 namespace lahza::care {
 
@@ -539,6 +540,10 @@ class Routes {
 
 }  // namespace
 
+#define CARE_ADMIN_TRY(var, expr) \
+  auto var = (expr);              \
+  if (!var.ok()) return Fail(var.error())
+
 CustomerAuthenticator AuthenticateThroughApp(const http::Router& router, std::string me_path) {
   return [&router, me_path](const http::Request& caller) -> Result<CustomerIdentity> {
     http::Request me;
@@ -596,6 +601,24 @@ void AddCareRoutes(http::Router& router, CareServices services) {
   add("POST", "/api/v1/agent/cases/:id/close", &Routes::AgentClose);
   add("POST", "/api/v1/agent/cases/:id/unfreeze", &Routes::Unfreeze);
   add("GET", "/api/v1/agent/cases/:id/attachments/:attachment", &Routes::AgentAttachment);
+}
+
+void AddCareAdminRoutes(http::Router& router, CareAdminServices services) {
+  auto s = std::make_shared<CareAdminServices>(std::move(services));
+  router.Add("POST", "/api/v1/admin/agents", [s](Request& request) -> Response {
+    if (auto allowed = s->authorize(request); !allowed) return http::ErrorResponse(401, allowed.error());
+    CARE_ADMIN_TRY(body, http::ParseJsonObject(request));
+    if (auto fields = http::CheckFields(*body, {"agent_id", "bank_code"}); !fields) return Fail(fields.error());
+    CARE_ADMIN_TRY(agent_id, http::StringField(*body, "agent_id"));
+    Error error;
+    std::string bank = http::OptionalStringField(*body, "bank_code", &error).value_or("");
+    if (!error.code.empty()) return Fail(error);
+    // An agent of a bank nobody routes to would see an empty queue forever:
+    // only the directory's participants have queues.
+    if (!bank.empty() && s->participants->Find(bank) == nullptr) return Fail(Error("care.bank_unknown", bank));
+    CARE_ADMIN_TRY(token, s->agents->Issue(*agent_id, bank));
+    return http::Json({{"agent_id", *agent_id}, {"bank_code", bank}, {"token", *token}}, 201);
+  });
 }
 
 }  // namespace lahza::care

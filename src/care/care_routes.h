@@ -10,6 +10,8 @@
 #include "core/cairo_time.h"
 #include "http/router.h"
 
+namespace lahza::ipn { class Directory; }
+
 namespace lahza::care {
 
 class AgentDirectory;
@@ -36,5 +38,17 @@ struct CareServices {
 };
 
 void AddCareRoutes(http::Router& router, CareServices services);
+
+// Care's admin routes (POST /api/v1/admin/agents: issue an agent token). The
+// admin token belongs to the app; care asks through `authorize` (lahza serve
+// passes the app's check), so care does not depend on the app. Errors of
+// `authorize` answer 401 as they are.
+using AdminAuthorizer = std::function<Status(const http::Request&)>;
+struct CareAdminServices {
+  AgentDirectory* agents = nullptr;              // required
+  AdminAuthorizer authorize;                     // required
+  const ipn::Directory* participants = nullptr;  // required: bank codes are checked against it
+};
+void AddCareAdminRoutes(http::Router& router, CareAdminServices services);
 
 }  // namespace lahza::care

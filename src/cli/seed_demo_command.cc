@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "app/app.h"
+#include "care/case_agents.h"
 #include "cli/commands.h"
 #include "ipn/switch.h"
 #include "ledger/ledger.h"
@@ -365,6 +366,15 @@ int Seed(const SeedOptions& options) {
   if (reconciled) std::cout << "  reconciled now: " << reconciled->completed << " completed, " << reconciled->reversed << " reversed\n";
   std::cout << "  sign in as " << customers[0].mobile_national << " / PIN 123456 (device id demo-device)\n";
   std::cout << "  admin token: " << admin_token << "\n";
+  // Two demo agents for the agent console: the app's own support queue and
+  // one bank's. Tokens are shown once (only their hashes are stored).
+  auto agents = care::AgentDirectory::Open(**store);
+  if (!agents) return Fail("agents", agents.error());
+  for (auto [agent_id, bank, label] : {std::tuple{"agent.support", "", "app support"}, std::tuple{"agent.nbe", "NBE", "bank NBE"}}) {
+    auto token = (*agents)->Issue(agent_id, bank);
+    if (!token) return Fail("agent token", token.error());
+    std::cout << "  agent " << agent_id << " (" << label << "): " << *token << "\n";
+  }
   return 0;
 }
 

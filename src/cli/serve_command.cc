@@ -1,9 +1,13 @@
 // lahza serve: the app backend, its HTTP API and the web front end.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "app/app.h"
 #include "care/care_routes.h"
@@ -33,6 +37,41 @@ struct ServeOptions {
   std::string admin_token;
   std::string pin_hash = "interactive";
   int reconcile_ms = 5000;
+};
+
+// Runs CaseService::RefreshDiagnoses every `interval_ms` on its own thread
+// (0: never) until stopped.
+class DiagnosisRefresher {
+ public:
+  DiagnosisRefresher(care::CaseService& cases, int interval_ms) {
+    if (interval_ms <= 0) return;
+    thread_ = std::thread([this, &cases, interval_ms] {
+      std::unique_lock lock(mutex_);
+      while (!stopping_) {
+        if (wake_.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stopping_; })) break;
+        lock.unlock();
+        auto refreshed = cases.RefreshDiagnoses();
+        if (!refreshed) spdlog::warn("care: refreshing diagnoses failed: {} {}", refreshed.error().code, refreshed.error().detail);
+        else if (*refreshed > 0) spdlog::info("care: {} case(s) resolved by a transaction's outcome", *refreshed);
+        lock.lock();
+      }
+    });
+  }
+  ~DiagnosisRefresher() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 int Serve(const ServeOptions& options) {
@@ -68,6 +107,12 @@ int Serve(const ServeOptions& options) {
   app::AppOptions app_options;
   app_options.admin_token = options.admin_token;
   app_options.pin_hashing = options.pin_hash == "min" ? app::PinHashing::kMinimum : app::PinHashing::kInteractive;
+  // Care's security freeze, enforced by the app on every outgoing payment
+  // (the table is created by care's migrations below, before any request).
+  store::Store& store_ref = **store;
+  app_options.transfers_frozen = [&store_ref](std::string_view customer_id) {
+    return care::TransfersFrozen(store_ref, customer_id);
+  };
   auto app = app::App::Open(**store, **network, app_options);
   if (!app) {
     std::cerr << "lahza serve: app: " << app.error().code << " " << app.error().detail << "\n";
@@ -92,10 +137,19 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
 
+  // Cases whose transaction was still open learn its outcome on the
+  // reconciler's rhythm (the reconciler is what settles those transactions).
+  DiagnosisRefresher refresher(**cases, options.reconcile_ms);
+
   http::Router router;
   http::AddHealthRoute(router);
   (*app)->AddRoutes(router);
   care::AddCareRoutes(router, care::CareServices{cases->get(), agents->get(), care::AuthenticateThroughApp(router), &clock});
+  app::App* app_ptr = app->get();
+  care::AddCareAdminRoutes(router, care::CareAdminServices{
+                                       agents->get(),
+                                       [app_ptr](const http::Request& request) { return app_ptr->AuthorizeAdmin(request); },
+                                       &(*network)->directory()});
   http::AddStaticRoutes(router, options.web);
 
   http::ServerOptions server_options;
@@ -114,6 +168,7 @@ int Serve(const ServeOptions& options) {
   sigwait(&signals, &received);
   spdlog::info("lahza serve: signal {}, stopping", received);
   server.Stop();
+  refresher.Stop();
   (*network)->StopReconciler();
   (*network)->SetNotifier({});
   return 0;

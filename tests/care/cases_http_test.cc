@@ -38,6 +38,8 @@ class CareServer {
     options.admin_token = lahza::testing::kAdminToken;
     options.pin_hashing = app::PinHashing::kMinimum;
     options.clock = &clock_;
+    // As lahza serve wires it: the app asks care whether a customer is frozen.
+    options.transfers_frozen = [this](std::string_view customer_id) { return TransfersFrozen(*store_, customer_id); };
     auto opened = app::App::Open(*store_, *network_, options);
     EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().code);
     app_ = std::move(*opened);
@@ -50,6 +52,10 @@ class CareServer {
     agents_ = std::move(*agents);
     app_->AddRoutes(router_);
     AddCareRoutes(router_, CareServices{cases_.get(), agents_.get(), AuthenticateThroughApp(router_), &clock_});
+    app::App* app = app_.get();
+    AddCareAdminRoutes(router_, CareAdminServices{agents_.get(),
+                                                  [app](const http::Request& request) { return app->AuthorizeAdmin(request); },
+                                                  &network_->directory()});
     http::ServerOptions server_options;
     server_options.access_log = false;
     server_options.max_body_bytes = 4 * 1024 * 1024;  // screenshots travel as base64
@@ -291,6 +297,100 @@ TEST_P(CareHttpTest, WhoMayDoWhat) {
   EXPECT_FALSE(missing.body["ask"]["ar"].get<std::string>().empty());
   Reply list = api_->Call("GET", "/api/v1/care/cases", nullptr, mona);
   EXPECT_EQ(list.body["cases"].size(), 2u);
+}
+
+TEST_P(CareHttpTest, TheAdministratorIssuesAgentTokens) {
+  std::string mona = api_->Onboard("01001234567", TestNationalId(1), "NBE", "1000000001", "Mona Ali Hassan");
+  ASSERT_FALSE(mona.empty());
+  json body = {{"agent_id", "salma.nbe"}, {"bank_code", "NBE"}};
+  // Only the admin token: no token, a customer's session, a wrong token.
+  Reply anonymous = api_->Call("POST", "/api/v1/admin/agents", body, "", "");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.code(), "app.admin_unauthorized");
+  EXPECT_EQ(api_->Call("POST", "/api/v1/admin/agents", body, mona).status, 401);
+  EXPECT_EQ(api_->Call("POST", "/api/v1/admin/agents", body, "not-the-admin-token", "").status, 401);
+
+  // A bank code the directory does not know: the catalogue's words, both languages.
+  Reply unknown = api_->Admin("POST", "/api/v1/admin/agents", {{"agent_id", "x.agent"}, {"bank_code", "NOBANK"}});
+  EXPECT_EQ(unknown.status, 400) << unknown.body.dump();
+  EXPECT_EQ(unknown.code(), "care.bank_unknown");
+  EXPECT_NE(unknown.body["error"]["message_en"].get<std::string>().find("NOBANK"), std::string::npos);
+  EXPECT_EQ(unknown.body["error"]["message_ar"], Format(MessageFor("care.bank_unknown"), {{"detail", "NOBANK"}}).ar);
+  Reply bad_id = api_->Admin("POST", "/api/v1/admin/agents", {{"agent_id", "X"}, {"bank_code", "NBE"}});
+  EXPECT_EQ(bad_id.status, 400);
+  EXPECT_EQ(bad_id.code(), "care.agent_invalid");
+  Reply extra = api_->Admin("POST", "/api/v1/admin/agents", {{"agent_id", "x.agent"}, {"bank", "NBE"}});
+  EXPECT_EQ(extra.code(), "http.unknown_field");
+
+  // A bank's agent and an app-support agent (no bank code); the tokens work
+  // on the agent routes at once, and the queue is the right one.
+  Reply issued = api_->Admin("POST", "/api/v1/admin/agents", body);
+  ASSERT_EQ(issued.status, 201) << issued.body.dump();
+  EXPECT_EQ(issued.body["agent_id"], "salma.nbe");
+  EXPECT_EQ(issued.body["bank_code"], "NBE");
+  std::string salma = issued.body["token"];
+  EXPECT_GE(salma.size(), 24u);
+  Reply queue = api_->Call("GET", "/api/v1/agent/queue", nullptr, salma, "");
+  EXPECT_EQ(queue.status, 200) << queue.body.dump();
+  Reply support = api_->Admin("POST", "/api/v1/admin/agents", {{"agent_id", "amira.support"}});
+  ASSERT_EQ(support.status, 201) << support.body.dump();
+  EXPECT_EQ(support.body["bank_code"], "");
+  auto agent = server_->agents().Authenticate(support.body["token"].get<std::string>());
+  ASSERT_TRUE(agent.ok());
+  EXPECT_TRUE(agent->bank_code.empty());
+  // Issuing again replaces the token: the old one stops working.
+  Reply again = api_->Admin("POST", "/api/v1/admin/agents", body);
+  ASSERT_EQ(again.status, 201);
+  EXPECT_EQ(api_->Call("GET", "/api/v1/agent/queue", nullptr, salma, "").status, 401);
+}
+
+TEST_P(CareHttpTest, AFrozenCustomerCannotPay) {
+  std::string mona = api_->Onboard("01001234567", TestNationalId(1), "NBE", "1000000001", "Mona Ali Hassan");
+  std::string omar = api_->Onboard("01101234567", TestNationalId(2), "CIB", "2000000001", "Omar Samir Adel");
+  ASSERT_FALSE(mona.empty());
+  ASSERT_FALSE(omar.empty());
+  json send = {{"kind", "mobile"}, {"value", "01101234567"}, {"amount", 5'000}, {"pin", "246810"}};
+  Reply before = api_->Call("POST", "/api/v1/payments/send", send, mona);
+  ASSERT_EQ(before.status, 201) << before.body.dump();
+
+  // Mona reports someone in her account and freezes her transfers.
+  Reply opened = api_->Call("POST", "/api/v1/care/cases",
+                            {{"category", "security_unusual_activity"}, {"description", "Someone logged in from a phone I do not own"}},
+                            mona);
+  ASSERT_EQ(opened.status, 201) << opened.body.dump();
+  std::string case_id = opened.body["id"];
+  ASSERT_EQ(api_->Call("POST", "/api/v1/care/cases/" + case_id + "/freeze", json::object(), mona).status, 200);
+
+  send["client_request_id"] = "after-freeze";
+  Reply refused = api_->Call("POST", "/api/v1/payments/send", send, mona);
+  EXPECT_EQ(refused.status, 403) << refused.body.dump();
+  EXPECT_EQ(refused.code(), "app.transfers_frozen");
+  EXPECT_FALSE(refused.body["error"]["message_ar"].get<std::string>().empty());
+  EXPECT_NE(refused.body["error"]["message_en"].get<std::string>().find("frozen"), std::string::npos);
+  // The other payment paths refuse too: a donation and accepting a collect request.
+  Reply charity = api_->Admin("POST", "/api/v1/admin/charities",
+                              {{"code", "RESALA"}, {"name_ar", "رسالة"}, {"name_en", "Resala"}, {"participant", "CIB"},
+                               {"account_number", "2000000001"}});
+  ASSERT_EQ(charity.status, 201) << charity.body.dump();
+  Reply donation = api_->Call("POST", "/api/v1/donations", {{"charity", "RESALA"}, {"amount", 1'000}, {"pin", "246810"}}, mona);
+  EXPECT_EQ(donation.status, 403) << donation.body.dump();
+  EXPECT_EQ(donation.code(), "app.transfers_frozen");
+  Reply collect = api_->Call("POST", "/api/v1/collects", {{"payer_mobile", "01001234567"}, {"amount", 2'000}}, omar);
+  ASSERT_EQ(collect.status, 201) << collect.body.dump();
+  Reply accepted = api_->Call("POST", "/api/v1/collects/" + collect.body["id"].get<std::string>() + "/accept",
+                              {{"pin", "246810"}}, mona);
+  EXPECT_EQ(accepted.status, 403) << accepted.body.dump();
+  EXPECT_EQ(accepted.code(), "app.transfers_frozen");
+  // Omar, not frozen, still pays; nothing left Mona's account after the freeze.
+  Reply omar_pays = api_->Call("POST", "/api/v1/payments/send",
+                               {{"kind", "mobile"}, {"value", "01001234567"}, {"amount", 1'000}, {"pin", "246810"}}, omar);
+  EXPECT_EQ(omar_pays.status, 201) << omar_pays.body.dump();
+
+  // The agent lifts the freeze after checking: Mona pays again.
+  std::string amira = AgentToken("amira.support", "");
+  ASSERT_EQ(api_->Call("POST", "/api/v1/agent/cases/" + case_id + "/unfreeze", {{"note", "verified"}}, amira, "").status, 200);
+  Reply after = api_->Call("POST", "/api/v1/payments/send", send, mona);
+  EXPECT_EQ(after.status, 201) << after.body.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CareHttpTest, ::testing::ValuesIn(store::TestBackends()),
