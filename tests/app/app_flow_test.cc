@@ -155,6 +155,58 @@ TEST_P(AppFlowTest, RegisterLinkLookupSendHistoryDetail) {
   EXPECT_EQ(by_iban.status, 201) << by_iban.body.dump();
 }
 
+TEST_P(AppFlowTest, OperationsStatsAndSettlementShowRealTransfers) {
+  Api& api = *api_;
+  EXPECT_EQ(api.Call("GET", "/api/v1/admin/stats").status, 401);
+  EXPECT_EQ(api.Call("GET", "/api/v1/admin/settlement").code(), "app.admin_unauthorized");
+  Reply empty = api.Admin("GET", "/api/v1/admin/stats");
+  ASSERT_EQ(empty.status, 200) << empty.body.dump();
+  EXPECT_EQ(empty.body["total"], 0);
+
+  std::string a = api.Onboard("01001111111", TestNationalId(3), "NBE", "3000000003", "Ahmed Samy Zaki");
+  api.Onboard("01002222222", TestNationalId(4), "BM", "4000000004", "Sara Adel Gad");
+  ASSERT_FALSE(a.empty());
+  Reply paid = api.Call("POST", "/api/v1/payments/send", {{"kind", "mobile"}, {"value", "01002222222"}, {"amount", 30'000}, {"pin", "246810"}}, a);
+  ASSERT_EQ(paid.status, 201) << paid.body.dump();
+  ASSERT_EQ(paid.body["state"], "completed");
+  // BM rejects the next one.
+  ASSERT_EQ(api.Admin("PUT", "/api/v1/admin/participants/BM/fault", {{"kind", "reject"}, {"reject_code", "ipn.account_closed"}}).status, 200);
+  Reply rejected = api.Call("POST", "/api/v1/payments/send",
+                            {{"kind", "mobile"}, {"value", "01002222222"}, {"amount", 1'000}, {"pin", "246810"}, {"client_request_id", "second"}}, a);
+  ASSERT_TRUE(rejected.body.contains("error") || rejected.body.value("state", "") != "completed") << rejected.body.dump();
+
+  Reply stats = api.Admin("GET", "/api/v1/admin/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body.dump();
+  EXPECT_EQ(stats.body["counts"]["completed"], 1);
+  int64_t total = 0, not_completed = 0;
+  for (auto& [state, count] : stats.body["counts"].items()) {
+    total += count.get<int64_t>();
+    if (state != "completed") not_completed += count.get<int64_t>();
+  }
+  EXPECT_EQ(stats.body["total"], total);
+  EXPECT_EQ(stats.body["last_minute"]["transfers"], total);
+  ASSERT_EQ(stats.body["by_participant"].size(), 1u) << stats.body.dump();
+  EXPECT_EQ(stats.body["by_participant"][0]["participant"], "BM");
+  EXPECT_EQ(stats.body["by_participant"][0]["completed"], 1);
+  EXPECT_EQ(stats.body["by_participant"][0]["failed"], not_completed);
+  EXPECT_GT(stats.body["rate_per_second"].get<double>(), 0.0);
+
+  // The open window: NBE owes what BM received; the nets sum to zero.
+  Reply settlement = api.Admin("GET", "/api/v1/admin/settlement");
+  ASSERT_EQ(settlement.status, 200) << settlement.body.dump();
+  EXPECT_EQ(settlement.body["status"], "open");
+  EXPECT_EQ(settlement.body["net_sum"], 0);
+  int64_t sum = 0, nbe = 0, bm = 0;
+  for (const json& p : settlement.body["positions"]) {
+    sum += p["net"].get<int64_t>();
+    if (p["participant"] == "NBE") nbe = p["net"];
+    if (p["participant"] == "BM") bm = p["net"];
+  }
+  EXPECT_EQ(sum, 0);
+  EXPECT_EQ(bm, 30'000);
+  EXPECT_EQ(nbe, -30'000);
+}
+
 TEST_P(AppFlowTest, CustomersSeeOnlyTheirOwnData) {
   Api& api = *api_;
   std::string a = api.Onboard("01001111111", TestNationalId(3), "NBE", "3000000003", "Ahmed Samy Zaki");
