@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <vector>
 #include <set>
 #include <thread>
 
@@ -262,14 +263,20 @@ void Server::Stop() {
   });
   // Graceful: idle keep-alive connections close now; busy ones finish their
   // response first (keep-alive is refused once stopping), bounded by 5 s.
+  // The strong references are taken under the mutex but posted and dropped
+  // outside it: once the io thread has run CloseIfIdle and its read has
+  // ended, ours can be the last reference, and ~Session calls SessionGone(),
+  // which takes this same (non-recursive) mutex. Dropping it under the lock
+  // deadlocked Stop() against itself (seen as a rare hang in server teardown).
+  std::vector<std::shared_ptr<Session>> live;
   {
     std::lock_guard lock(impl_->mutex);
     for (const auto& weak : impl_->sessions) {
-      if (auto session = weak.lock()) {
-        net::post(session->executor(), [session] { session->CloseIfIdle(); });
-      }
+      if (auto session = weak.lock()) live.push_back(std::move(session));
     }
   }
+  for (const auto& session : live) net::post(session->executor(), [session] { session->CloseIfIdle(); });
+  live.clear();
   {
     std::unique_lock lock(impl_->mutex);
     impl_->changed.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->live_sessions == 0; });
