@@ -3,6 +3,8 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -140,10 +142,20 @@ Status AppImpl::Notify(store::Transaction& tx, const std::string& customer_id, c
 namespace {
 
 // Outbox ids sort by when they were written (real microseconds), so "the
-// latest message" is well defined even within one second.
+// latest message" is well defined even within one second: created_at comes
+// from the app's clock (seconds, frozen in tests), so two messages to one
+// number usually tie on it and the id alone decides which is latest (a
+// random id here once made NewDeviceNeedsAnOtp read the registration OTP).
+// The value never goes backwards in this process, so a wall-clock step
+// (NTP) cannot put a newer message behind an older one.
 std::string OutboxId() {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+  static std::atomic<int64_t> last{0};
+  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t previous = last.load();
+  while (!last.compare_exchange_weak(previous, std::max(micros, previous + 1))) {
+  }
+  micros = std::max(micros, previous + 1);
   std::string digits = std::to_string(micros);
   return "sms_" + std::string(20 - std::min<size_t>(20, digits.size()), '0') + digits + RandomHex(4);
 }
