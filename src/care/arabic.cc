@@ -1,5 +1,7 @@
 #include "care/arabic.h"
 
+#include "core/utf8.h"
+
 #include <cstdint>
 
 namespace lahza::care {
@@ -50,24 +52,6 @@ char32_t Decode(std::string_view text, size_t& at) {
   }
   at += length;
   return cp;
-}
-
-void Encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 bool IsDiacritic(char32_t cp) {
@@ -151,7 +135,7 @@ std::string SanitiseUtf8(std::string_view text) {
   out.reserve(text.size());
   for (size_t at = 0; at < text.size();) {
     char32_t cp = Decode(text, at);
-    Encode(cp == kInvalid ? 0xFFFD : cp, out);
+    AppendUtf8(out, cp == kInvalid ? 0xFFFD : cp);
   }
   return out;
 }
@@ -170,7 +154,7 @@ std::string NormaliseText(std::string_view text) {
     if (cp == 0) continue;
     if (pending_space) out.push_back(' ');
     pending_space = false;
-    Encode(cp, out);
+    AppendUtf8(out, cp);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // The switch's tables and small text helpers.
 #include <array>
 
+#include "core/utf8.h"
 #include "ipn/internal.h"
 
 namespace lahza::ipn::internal {
@@ -129,25 +130,6 @@ CREATE TABLE ipn_settlement_positions (
 )
 )SQL"},
 }};
-
-// Appends the UTF-8 encoding of code point `cp`.
-void AppendUtf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.
 std::u32string Decode(std::string_view s) {
