@@ -52,9 +52,22 @@ bool IsArabicWord(const std::string& word) { return HasArabic(word); }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// Xapian::Stem keeps its Snowball work buffers inside the object, so one
+// stemmer shared by threads corrupts the heap (seen as "realloc(): invalid old
+// size" under concurrent searches). Each thread gets its own pair instead.
+Xapian::Stem& ArabicStemmer() {
+  thread_local Xapian::Stem stemmer("arabic");
+  return stemmer;
+}
+
+Xapian::Stem& EnglishStemmer() {
+  thread_local Xapian::Stem stemmer("english");
+  return stemmer;
+}
+
 }  // namespace
 
-Analyzer::Analyzer() : arabic_("arabic"), english_("english") {}
+Analyzer::Analyzer() = default;
 
 std::vector<std::string> Analyzer::Words(std::string_view text) const {
   std::string normal = NormaliseText(text);
@@ -75,8 +88,8 @@ std::vector<std::string> Analyzer::Words(std::string_view text) const {
 }
 
 std::string Analyzer::Term(const std::string& word) const {
-  if (IsArabicWord(word)) return "A" + arabic_(ToUtf8(LightStem(ToU32(word))));
-  return "E" + english_(word);
+  if (IsArabicWord(word)) return "A" + ArabicStemmer()(ToUtf8(LightStem(ToU32(word))));
+  return "E" + EnglishStemmer()(word);
 }
 
 std::vector<Token> Analyzer::Tokens(std::string_view text) const {

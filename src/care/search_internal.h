@@ -39,10 +39,6 @@ class Analyzer {
   // ("هيرجع" → "يرجع"), the imperfect prefixes أ/ي/ت/ن ("اربط" → "ربط").
   // Empty for other words.
   std::vector<std::string> ColloquialVariants(const std::string& word) const;
-
- private:
-  Xapian::Stem arabic_;
-  Xapian::Stem english_;
 };
 
 // The synonym / Franco-Arabic table (data/care/synonyms.json).
