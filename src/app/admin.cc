@@ -5,7 +5,9 @@
 // customer tokens never work here.
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "app/internal.h"
 #include "core/ir_reference.h"
@@ -18,6 +20,109 @@ namespace {
 
 json LimitsJson(const ipn::Limits& limits) {
   return {{"per_transaction", limits.per_transaction}, {"daily", limits.daily}, {"monthly", limits.monthly}};
+}
+
+json FeeJson(const ipn::FeeRule& fee) {
+  return {{"basis_points", fee.basis_points}, {"min", fee.min}, {"max", fee.max}};
+}
+
+// The shape of GET and PUT /api/v1/admin/limits; amounts in piastres.
+json PolicyJson(const ipn::Policy& policy) {
+  json channels = json::object(), fees = json::object();
+  for (const auto& [channel, limits] : policy.channel_limits) channels[channel] = LimitsJson(limits);
+  for (const auto& [channel, rule] : policy.channel_fees) fees[channel] = FeeJson(rule);
+  return {{"user_limits", LimitsJson(policy.user_limits)},
+          {"channel_limits", channels},
+          {"fee", FeeJson(policy.fee)},
+          {"channel_fees", fees}};
+}
+
+Result<json> ObjectField(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return Error("http.missing_field", name);
+  if (!it->is_object()) return Error("http.wrong_type", name);
+  return *it;
+}
+
+// Every field an exact integer; the ranges and their order are the switch's
+// rules (Policy::Validate), checked once the whole policy is read.
+Result<ipn::Limits> ParseLimits(const json& object) {
+  LAHZA_TRY(http::CheckFields(object, {"per_transaction", "daily", "monthly"}));
+  ipn::Limits limits;
+  for (auto [name, field] : {std::pair{"per_transaction", &limits.per_transaction}, std::pair{"daily", &limits.daily},
+                             std::pair{"monthly", &limits.monthly}}) {
+    auto value = http::IntField(object, name);
+    if (!value) return value.error();
+    *field = *value;
+  }
+  return limits;
+}
+
+Result<ipn::FeeRule> ParseFee(const json& object) {
+  LAHZA_TRY(http::CheckFields(object, {"basis_points", "min", "max"}));
+  ipn::FeeRule fee;
+  for (auto [name, field] : {std::pair{"basis_points", &fee.basis_points}, std::pair{"min", &fee.min},
+                             std::pair{"max", &fee.max}}) {
+    auto value = http::IntField(object, name);
+    if (!value) return value.error();
+    *field = *value;
+  }
+  return fee;
+}
+
+// Channels name usage counters in the switch, so they stay short and plain.
+bool ValidChannel(const std::string& channel) {
+  if (channel.empty() || channel.size() > 32 || channel[0] < 'a' || channel[0] > 'z') return false;
+  return std::all_of(channel.begin(), channel.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// {channel: T} with each value read by `parse`.
+template <class T, class Parse>
+Result<std::map<std::string, T>> ParseChannels(const json& body, const char* name, Parse parse) {
+  auto object = ObjectField(body, name);
+  if (!object) return object.error();
+  std::map<std::string, T> out;
+  for (const auto& [channel, value] : object->items()) {
+    if (!ValidChannel(channel)) return Error("app.channel_invalid", channel);
+    if (!value.is_object()) return Error("http.wrong_type", std::string(name) + "." + channel);
+    auto parsed = parse(value);
+    if (!parsed) return parsed.error();
+    out[channel] = *parsed;
+  }
+  return out;
+}
+
+// PUT /api/v1/admin/limits: user_limits is required and replaces the user's
+// limits; channel_limits, fee and channel_fees replace theirs when present
+// (an empty object clears the channel entries) and are kept when absent, so
+// changing limits never resets fees by accident.
+Result<ipn::Policy> ParsePolicy(const json& body, ipn::Policy policy) {
+  LAHZA_TRY(http::CheckFields(body, {"user_limits", "channel_limits", "fee", "channel_fees"}));
+  auto user = ObjectField(body, "user_limits");
+  if (!user) return user.error();
+  auto user_limits = ParseLimits(*user);
+  if (!user_limits) return user_limits.error();
+  policy.user_limits = *user_limits;
+  if (body.contains("channel_limits")) {
+    auto channels = ParseChannels<ipn::Limits>(body, "channel_limits", ParseLimits);
+    if (!channels) return channels.error();
+    policy.channel_limits = std::move(*channels);
+  }
+  if (body.contains("fee")) {
+    auto object = ObjectField(body, "fee");
+    if (!object) return object.error();
+    auto fee = ParseFee(*object);
+    if (!fee) return fee.error();
+    policy.fee = *fee;
+  }
+  if (body.contains("channel_fees")) {
+    auto fees = ParseChannels<ipn::FeeRule>(body, "channel_fees", ParseFee);
+    if (!fees) return fees.error();
+    policy.channel_fees = std::move(*fees);
+  }
+  if (auto valid = policy.Validate(); !valid) return Error("app.limits_invalid", valid.error().detail);
+  return policy;
 }
 
 Result<ipn::Fault> ParseFault(const json& body) {
@@ -272,13 +377,15 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
     return http::Json({{"code", *code}, {"active", active}}, 201);
   });
 
-  admin("GET", "/api/v1/admin/limits", [this](http::Request&) {
-    const ipn::Policy& policy = network_.policy();
-    json channels = json::object();
-    for (const auto& [channel, limits] : policy.channel_limits) channels[channel] = LimitsJson(limits);
-    return http::Json({{"user_limits", LimitsJson(policy.user_limits)},
-                       {"channel_limits", channels},
-                       {"fee", {{"basis_points", policy.fee.basis_points}, {"min", policy.fee.min}, {"max", policy.fee.max}}}});
+  admin("GET", "/api/v1/admin/limits", [this](http::Request&) { return http::Json(PolicyJson(*network_.policy())); });
+
+  // Takes effect for the next transfer in this process and is stored, so a
+  // restart keeps it (see Switch::SetPolicy).
+  admin("PUT", "/api/v1/admin/limits", [this](http::Request& request) -> http::Response {
+    APP_TRY_RESPONSE(body, http::ParseJsonObject(request));
+    APP_TRY_RESPONSE(policy, ParsePolicy(*body, *network_.policy()));
+    if (auto set = network_.SetPolicy(*policy); !set) return http::ErrorResponse(set.error());
+    return http::Json(PolicyJson(*policy));
   });
 
   admin("GET", "/api/v1/admin/transactions/:ir", [this](http::Request& request) -> http::Response {

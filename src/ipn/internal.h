@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "ipn/policy.h"
 #include "store/store.h"
 
 namespace lahza::ipn::internal {
@@ -45,6 +46,11 @@ inline int64_t NowMs() {
 }
 
 Status MigrateIpn(store::Store& store);
+
+// The policy as stored in ipn_policy.body (policy.cc). Decoding validates:
+// ipn.policy_invalid for a row that is unreadable or breaks the rules.
+std::string EncodePolicy(const Policy& policy);
+Result<Policy> DecodePolicy(std::string_view text);
 
 // Lower-case ASCII, Arabic letter variants folded (alef forms, ta marbuta,
 // alef maqsura), diacritics and tatweel dropped, runs of spaces collapsed.

@@ -35,8 +35,15 @@ struct Policy {
 
   const Limits& LimitsFor(const std::string& channel) const;
   const FeeRule& FeeFor(const std::string& channel) const;
-  // ipn.policy_invalid when a limit or fee bound is negative or min > max.
+  // ipn.policy_invalid when a limit is not positive, above kMaxLimit or out of
+  // order (per transaction <= daily <= monthly), or a fee bound is negative,
+  // min > max or basis points above 10000.
   Status Validate() const;
+
+  // Caps that keep usage sums and fee arithmetic far from int64 overflow:
+  // EGP 10 billion, and a fee of at most the whole amount.
+  static constexpr int64_t kMaxLimit = 1'000'000'000'000;
+  static constexpr int64_t kMaxBasisPoints = 10'000;
 };
 
 }  // namespace lahza::ipn

@@ -9,7 +9,7 @@ namespace lahza::ipn::internal {
 namespace {
 
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
-const std::array<store::Migration, 1> kMigrations = {{
+const std::array<store::Migration, 2> kMigrations = {{
     {1, "switch tables", R"SQL(
 CREATE TABLE ipn_participants (
   code TEXT PRIMARY KEY,
@@ -127,6 +127,15 @@ CREATE TABLE ipn_settlement_positions (
   received_amount BIGINT NOT NULL,
   net BIGINT NOT NULL,
   PRIMARY KEY (window_id, participant)
+)
+)SQL"},
+    // One row (id 1): the limits and fees an administrator set at run time.
+    // Present, it wins over SwitchOptions::policy at the next Open.
+    {2, "policy set at run time", R"SQL(
+CREATE TABLE ipn_policy (
+  id BIGINT PRIMARY KEY,
+  body TEXT NOT NULL,
+  updated_ms BIGINT NOT NULL
 )
 )SQL"},
 }};

@@ -107,6 +107,7 @@ Status Switch::Impl::Init() {
   if (options_.hold_timeout_seconds <= 0) return Error("ipn.policy_invalid", "hold timeout must be positive");
   if (options_.node < 0 || options_.node > IrReference::kMaxNode) return Error("ipn.policy_invalid", "node 0..999");
   LAHZA_TRY(internal::MigrateIpn(store_));
+  LAHZA_TRY(LoadStoredPolicy());
   writer_ = std::make_unique<internal::BatchWriter>(store_);
   {
     // Resume after this node's last reference, so a restart with a clock that
@@ -638,12 +639,15 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
       route->key.value == request.payer_account) {
     return Error("ipn.same_account");
   }
-  const Limits& user = options_.policy.user_limits;
-  const Limits& channel = options_.policy.LimitsFor(request.channel);
+  // One snapshot for every check and the fee of this transfer, kept alive
+  // until the record below has run (it holds references into it).
+  const std::shared_ptr<const Policy> policy = CurrentPolicy();
+  const Limits& user = policy->user_limits;
+  const Limits& channel = policy->LimitsFor(request.channel);
   if (request.amount > std::min(user.per_transaction, channel.per_transaction)) {
     return Error("ipn.limit_per_transaction", std::to_string(request.amount));
   }
-  auto fee = options_.policy.FeeFor(request.channel).FeeFor(request.amount);
+  auto fee = policy->FeeFor(request.channel).FeeFor(request.amount);
   if (!fee.ok()) return fee.error();
 
   CairoTime cairo = ToCairo(clock_->Now());
@@ -1037,8 +1041,9 @@ Result<Usage> Switch::Impl::GetUsage(std::string_view user_id, std::string_view 
   CairoTime cairo = ToCairo(clock_->Now());
   std::string month = std::to_string(cairo.year) + "-" + TwoDigits(cairo.month);
   std::string day = month + "-" + TwoDigits(cairo.day);
-  const Limits& user_limits = options_.policy.user_limits;
-  const Limits& channel_limits = options_.policy.LimitsFor(channel);
+  const std::shared_ptr<const Policy> policy = CurrentPolicy();
+  const Limits& user_limits = policy->user_limits;
+  const Limits& channel_limits = policy->LimitsFor(channel);
   Usage usage;
   usage.limits = Limits{std::min(user_limits.per_transaction, channel_limits.per_transaction),
                         std::min(user_limits.daily, channel_limits.daily),
@@ -1067,6 +1072,52 @@ Result<Usage> Switch::Impl::GetUsage(std::string_view user_id, std::string_view 
 }
 
 // ---------------------------------------------------------------------------
+// Policy
+
+std::shared_ptr<const Policy> Switch::Impl::CurrentPolicy() const {
+  std::lock_guard lock(policy_mutex_);
+  return policy_;
+}
+
+// A stored policy (set by an administrator) wins over the options' default; a
+// stored row that cannot be read or breaks the rules stops Open rather than
+// let the switch run with limits nobody chose.
+Status Switch::Impl::LoadStoredPolicy() {
+  auto rows = store_.Execute("SELECT body FROM ipn_policy WHERE id = 1", {}, store::Mode::kRead);
+  if (!rows.ok()) return rows.error();
+  Policy policy = options_.policy;
+  if (!rows->rows.empty()) {
+    auto stored = internal::DecodePolicy(store::AsText(rows->rows[0][0]));
+    if (!stored.ok()) return stored.error();
+    policy = std::move(*stored);
+  }
+  std::lock_guard lock(policy_mutex_);
+  policy_ = std::make_shared<const Policy>(std::move(policy));
+  return {};
+}
+
+Status Switch::Impl::SetPolicy(Policy policy) {
+  LAHZA_TRY(policy.Validate());
+  std::lock_guard write(policy_write_mutex_);
+  // Durable before it is live: a crash in between leaves the new policy to
+  // the next Open, never a live policy that a restart would forget.
+  std::string body = internal::EncodePolicy(policy);
+  Status stored = internal::WithWrite(store_, [&](store::Transaction& tx) -> Status {
+    auto up = tx.Execute(
+        "INSERT INTO ipn_policy (id, body, updated_ms) VALUES (1, $1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+        std::vector<store::Value>{V(body), V(internal::NowMs())});
+    if (!up.ok()) return up.error();
+    return {};
+  });
+  LAHZA_TRY(stored);
+  auto next = std::make_shared<const Policy>(std::move(policy));
+  std::lock_guard lock(policy_mutex_);
+  policy_ = std::move(next);
+  return {};
+}
+
+// ---------------------------------------------------------------------------
 // Switch: the public face forwards to Impl.
 
 Switch::Switch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1079,7 +1130,8 @@ Result<std::unique_ptr<Switch>> Switch::Open(store::Store& store, ledger::Ledger
 }
 
 const Directory& Switch::directory() const { return impl_->options_.directory; }
-const Policy& Switch::policy() const { return impl_->options_.policy; }
+std::shared_ptr<const Policy> Switch::policy() const { return impl_->CurrentPolicy(); }
+Status Switch::SetPolicy(Policy policy) { return impl_->SetPolicy(std::move(policy)); }
 LocalInstitution* Switch::institution(std::string_view participant) { return impl_->FindInstitution(participant); }
 Result<AccountInfo> Switch::VerifyLink(std::string_view p, std::string_view a, std::string_view m) {
   return impl_->VerifyLink(p, a, m);

@@ -189,7 +189,7 @@ struct SettlementReport {
 
 struct SwitchOptions {
   Directory directory = Directory::Demo();
-  Policy policy;
+  Policy policy;  // used until an administrator stores one (Switch::SetPolicy)
   const Clock* clock = nullptr;  // Cairo day/month of limits; nullptr = the system clock
   int64_t hold_timeout_seconds = 3 * 24 * 3600;  // backstop: an undecided hold voids itself
   int64_t stuck_after_ms = 30'000;  // an unfinished transfer this old is picked up by Reconcile
@@ -206,7 +206,14 @@ class Switch {
   Switch& operator=(const Switch&) = delete;
 
   const Directory& directory() const;
-  const Policy& policy() const;
+  // The policy in force: an immutable snapshot, still valid after a SetPolicy.
+  std::shared_ptr<const Policy> policy() const;
+  // Replaces the limits and fees. Validated (ipn.policy_invalid, the old
+  // policy stays), stored durably first (the next Open on this store uses it
+  // instead of SwitchOptions::policy), then swapped in: a Send already under
+  // way finishes under the policy it started with. Per process: another
+  // process on the same store sees it when it next opens.
+  Status SetPolicy(Policy policy);
   // The in-process institution of `participant` (nullptr when unknown).
   LocalInstitution* institution(std::string_view participant);
 

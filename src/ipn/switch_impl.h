@@ -112,6 +112,9 @@ class Switch::Impl {
                         const std::string& event, const std::string& actor, const std::string& detail);
   Status RecordEvent(const std::string& ir, const std::string& event, const std::string& actor,
                      const std::string& detail);
+  std::shared_ptr<const Policy> CurrentPolicy() const;
+  Status SetPolicy(Policy policy);
+  Status LoadStoredPolicy();
   static std::vector<std::string> UsageScopes(const std::string& user, const std::string& channel);
   Result<Usage> GetUsage(std::string_view user, std::string_view channel);
 
@@ -140,6 +143,13 @@ class Switch::Impl {
   std::unique_ptr<IrReferenceGenerator> generator_;  // made in Init, resuming after the last stored IR
   std::map<std::string, int64_t, std::less<>> numbers_;
   std::map<std::string, std::unique_ptr<LocalInstitution>, std::less<>> institutions_;
+
+  // Send and GetUsage copy the pointer once under policy_mutex_ and work
+  // from that snapshot; SetPolicy replaces it. policy_write_mutex_ orders
+  // concurrent SetPolicy calls so the stored and the live policy agree.
+  mutable std::mutex policy_mutex_;
+  std::shared_ptr<const Policy> policy_;
+  std::mutex policy_write_mutex_;
 
   mutable std::shared_mutex faults_mutex_;
   std::map<std::string, Fault, std::less<>> faults_;

@@ -359,6 +359,127 @@ TEST_P(AppFlowTest, BadInputGetsClearErrors) {
   EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, token).status, 200);
 }
 
+TEST_P(AppFlowTest, AdminChangesLimitsAndFeesAtRunTime) {
+  Api& api = *api_;
+  std::string token = api.Onboard("01007777771", TestNationalId(21), "NBE", "1200000021", "Nour Adel Saad", 1'000'000);
+  std::string payee = api.Onboard("01007777772", TestNationalId(22), "CIB", "1200000022", "Hany Adel Saad");
+  auto send = [&](int64_t amount, const std::string& who) {
+    return api.Call("POST", "/api/v1/payments/send",
+                    {{"kind", "mobile"}, {"value", "01007777772"}, {"amount", amount}, {"pin", "246810"}}, who);
+  };
+  Reply before = api.Admin("GET", "/api/v1/admin/limits");
+  ASSERT_EQ(before.status, 200) << before.body.dump();
+  EXPECT_EQ(before.body["user_limits"]["per_transaction"], 7'000'000);
+  EXPECT_TRUE(before.body["channel_fees"].is_object());
+
+  // Lower the limits and waive the fee.
+  json lower = {{"user_limits", {{"per_transaction", 20'000}, {"daily", 50'000}, {"monthly", 100'000}}},
+                {"fee", {{"basis_points", 0}, {"min", 0}, {"max", 0}}}};
+  Reply put = api.Admin("PUT", "/api/v1/admin/limits", lower);
+  ASSERT_EQ(put.status, 200) << put.body.dump();
+  EXPECT_EQ(put.body["user_limits"], lower["user_limits"]);
+  EXPECT_EQ(put.body["fee"], lower["fee"]);
+  EXPECT_EQ(put.body, api.Admin("GET", "/api/v1/admin/limits").body) << "PUT answers in GET's shape";
+
+  // The customer sees the new limits, and the switch enforces them.
+  Reply limits = api.Call("GET", "/api/v1/limits", nullptr, token);
+  ASSERT_EQ(limits.status, 200) << limits.body.dump();
+  EXPECT_EQ(limits.body["per_transaction"]["piastres"], 20'000);
+  EXPECT_EQ(limits.body["daily"]["piastres"], 50'000);
+  EXPECT_EQ(limits.body["monthly"]["piastres"], 100'000);
+  Reply over = send(20'001, token);
+  EXPECT_EQ(over.status, 422) << over.body.dump();
+  EXPECT_EQ(over.code(), "ipn.limit_per_transaction");
+  EXPECT_FALSE(over.body["error"]["message_ar"].get<std::string>().empty());
+  Reply at_limit = send(20'000, token);
+  ASSERT_EQ(at_limit.status, 201) << at_limit.body.dump();
+  EXPECT_EQ(at_limit.body["fee"]["piastres"], 0);
+
+  // Raising the limit lets the larger amount through (fees kept: not in the body).
+  Reply raised = api.Admin("PUT", "/api/v1/admin/limits",
+                           {{"user_limits", {{"per_transaction", 40'000}, {"daily", 50'000}, {"monthly", 100'000}}}});
+  ASSERT_EQ(raised.status, 200) << raised.body.dump();
+  EXPECT_EQ(raised.body["fee"]["max"], 0);
+  Reply thirty = send(30'000, token);
+  ASSERT_EQ(thirty.status, 201) << thirty.body.dump();
+  EXPECT_EQ(thirty.body["state"], "completed");
+  EXPECT_EQ(send(1, token).code(), "ipn.limit_daily") << "50,000 used of 50,000 today";
+  EXPECT_EQ(api.Call("GET", "/api/v1/limits", nullptr, token).body["left_today"]["piastres"], 0);
+
+  // A channel limit tighter than the user's applies to app transfers.
+  Reply channel = api.Admin("PUT", "/api/v1/admin/limits",
+                            {{"user_limits", {{"per_transaction", 40'000}, {"daily", 500'000}, {"monthly", 900'000}}},
+                             {"channel_limits", {{"app", {{"per_transaction", 10'000}, {"daily", 200'000}, {"monthly", 300'000}}}}},
+                             {"channel_fees", {{"app", {{"basis_points", 100}, {"min", 10}, {"max", 500}}}}}});
+  ASSERT_EQ(channel.status, 200) << channel.body.dump();
+  EXPECT_EQ(channel.body["channel_limits"]["app"]["per_transaction"], 10'000);
+  EXPECT_EQ(channel.body["channel_fees"]["app"]["basis_points"], 100);
+  EXPECT_EQ(api.Call("GET", "/api/v1/limits", nullptr, token).body["per_transaction"]["piastres"], 10'000);
+  EXPECT_EQ(send(10'001, token).code(), "ipn.limit_per_transaction");
+  Reply with_fee = send(10'000, token);
+  ASSERT_EQ(with_fee.status, 201) << with_fee.body.dump();
+  EXPECT_EQ(with_fee.body["fee"]["piastres"], 100) << "1 % of EGP 100 under the app channel's fee rule";
+
+  // Only administrators: a customer token or none is refused, nothing changes.
+  json any = {{"user_limits", {{"per_transaction", 7'000'000}, {"daily", 12'000'000}, {"monthly", 40'000'000}}}};
+  Reply customer = api.Call("PUT", "/api/v1/admin/limits", any, token);
+  EXPECT_EQ(customer.status, 401);
+  EXPECT_EQ(customer.code(), "app.admin_unauthorized");
+  EXPECT_EQ(api.Call("PUT", "/api/v1/admin/limits", any).status, 401);
+  EXPECT_EQ(api.Call("GET", "/api/v1/admin/limits", nullptr, payee).status, 401);
+  json in_force = api.Admin("GET", "/api/v1/admin/limits").body;
+  EXPECT_EQ(in_force["channel_limits"]["app"]["per_transaction"], 10'000);
+
+  // Malformed bodies: a clear error with Arabic and English words; the policy stays.
+  auto limits_with = [](json per_transaction, json daily, json monthly) {
+    return json{{"user_limits", {{"per_transaction", per_transaction}, {"daily", daily}, {"monthly", monthly}}}};
+  };
+  json fee_min_over_max = any;
+  fee_min_over_max["fee"] = {{"basis_points", 10}, {"min", 600}, {"max", 500}};
+  json fee_missing_max = any;
+  fee_missing_max["fee"] = {{"basis_points", 10}, {"min", 600}};
+  json unknown_top = any;
+  unknown_top["evil"] = 1;
+  json unknown_nested = limits_with(1, 2, 3);
+  unknown_nested["user_limits"]["weekly"] = 5;
+  json bad_channel = any;
+  bad_channel["channel_limits"] = {{"USSD!", any["user_limits"]}};
+  json channel_not_object = any;
+  channel_not_object["channel_limits"] = {{"ussd", 5}};
+  json channel_fee_over = any;
+  channel_fee_over["channel_fees"] = {{"web", {{"basis_points", 10'001}, {"min", 0}, {"max", 1}}}};
+  const std::vector<std::pair<json, std::string>> cases = {
+      {limits_with(0, 50'000, 100'000), "app.limits_invalid"},
+      {limits_with(-1, 50'000, 100'000), "app.limits_invalid"},
+      {limits_with(60'000, 50'000, 100'000), "app.limits_invalid"},
+      {limits_with(20'000, 150'000, 100'000), "app.limits_invalid"},
+      {limits_with("20000", 50'000, 100'000), "http.wrong_type"},
+      {limits_with(1.5, 50'000, 100'000), "http.number_out_of_range"},
+      {limits_with(nullptr, 50'000, 100'000), "http.missing_field"},
+      {json{{"fee", {{"basis_points", 0}, {"min", 0}, {"max", 0}}}}, "http.missing_field"},
+      {json{{"user_limits", "lots"}}, "http.wrong_type"},
+      {fee_min_over_max, "app.limits_invalid"},
+      {fee_missing_max, "http.missing_field"},
+      {unknown_top, "http.unknown_field"},
+      {unknown_nested, "http.unknown_field"},
+      {bad_channel, "app.channel_invalid"},
+      {channel_not_object, "http.wrong_type"},
+      {channel_fee_over, "app.limits_invalid"},
+  };
+  for (const auto& [body, code] : cases) {
+    Reply reply = api.Admin("PUT", "/api/v1/admin/limits", body);
+    EXPECT_EQ(reply.status, 400) << body.dump() << " " << reply.body.dump();
+    EXPECT_EQ(reply.code(), code) << body.dump() << " " << reply.body.dump();
+    ASSERT_TRUE(reply.body.contains("error")) << reply.body.dump();
+    EXPECT_FALSE(reply.body["error"].value("message_ar", "").empty()) << code;
+    EXPECT_FALSE(reply.body["error"].value("message_en", "").empty()) << code;
+  }
+  Reply not_json = api.Raw("PUT", "/api/v1/admin/limits", "{\"user_limits\":", kAdminToken);
+  EXPECT_EQ(not_json.code(), "http.body_not_json");
+  EXPECT_EQ(api.Raw("PUT", "/api/v1/admin/limits", "[]", kAdminToken).code(), "http.body_not_object");
+  EXPECT_EQ(api.Admin("GET", "/api/v1/admin/limits").body, in_force) << "refused bodies change nothing";
+}
+
 TEST_P(AppFlowTest, TimeoutAfterDebitIsExplainedAndReturnedAutomatically) {
   Api& api = *api_;
   std::string payer = api.Onboard("01009000001", TestNationalId(11), "NBE", "1200000012", "Eman Walid Osman", 1'000'000);

@@ -508,6 +508,135 @@ TEST_P(SwitchTest, LimitsHoldUnderConcurrentSends) {
   EXPECT_EQ(Available("CIB", "2001"), 50'000 + 100'000);
 }
 
+Policy WithUserLimits(Limits limits) {
+  Policy policy;
+  policy.user_limits = limits;
+  return policy;
+}
+
+TEST_P(SwitchTest, SetPolicyChangesLimitsAndFeesAtRunTime) {
+  World();
+  EXPECT_EQ(sw_->policy()->user_limits.per_transaction, 7'000'000);
+  std::shared_ptr<const Policy> before = sw_->policy();
+
+  Policy lower = WithUserLimits(Limits{20'000, 100'000, 500'000});
+  lower.fee = FeeRule{0, 0, 0};
+  lower.channel_limits["ussd"] = Limits{5'000, 10'000, 20'000};
+  ASSERT_TRUE(sw_->SetPolicy(lower).ok());
+  EXPECT_EQ(sw_->policy()->user_limits.per_transaction, 20'000);
+  EXPECT_EQ(before->user_limits.per_transaction, 7'000'000) << "an old snapshot never changes under its holder";
+  EXPECT_EQ(sw_->Send(ToCib(30'000, "over")).error().code, "ipn.limit_per_transaction");
+  EXPECT_EQ(sw_->GetUsage("user-mona", "app")->limits.per_transaction, 20'000);
+  EXPECT_EQ(sw_->GetUsage("user-mona", "ussd")->limits.daily, 10'000);
+  TransactionView free = MustSend(ToCib(20'000, "at-limit"));
+  EXPECT_EQ(free.state, TransferState::kCompleted);
+  EXPECT_EQ(free.fee, 0) << "the new fee rule applies too";
+
+  ASSERT_TRUE(sw_->SetPolicy(WithUserLimits(Limits{50'000, 100'000, 500'000})).ok());
+  TransactionView raised = MustSend(ToCib(30'000, "over"));  // the same request, refused before, now passes
+  EXPECT_EQ(raised.state, TransferState::kCompleted);
+  EXPECT_EQ(raised.fee, 50);
+  // The day's usage is kept across policy changes: 50,000 used of 100,000.
+  EXPECT_EQ(sw_->GetUsage("user-mona", "app")->left_today, 50'000);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 20'000 - 30'050);
+}
+
+TEST_P(SwitchTest, InvalidPolicyIsRefusedAndTheOldOneKept) {
+  World();
+  ASSERT_TRUE(sw_->SetPolicy(WithUserLimits(Limits{20'000, 100'000, 500'000})).ok());
+  Policy zero = WithUserLimits(Limits{0, 100'000, 500'000});
+  Policy negative = WithUserLimits(Limits{20'000, -1, 500'000});
+  Policy tx_over_day = WithUserLimits(Limits{200'000, 100'000, 500'000});
+  Policy day_over_month = WithUserLimits(Limits{20'000, 600'000, 500'000});
+  Policy channel_out_of_order = WithUserLimits(Limits{20'000, 100'000, 500'000});
+  channel_out_of_order.channel_limits["ussd"] = Limits{50'000, 10'000, 20'000};
+  Policy fee_min_over_max = WithUserLimits(Limits{20'000, 100'000, 500'000});
+  fee_min_over_max.fee = FeeRule{10, 500, 100};
+  Policy fee_over_amount = WithUserLimits(Limits{20'000, 100'000, 500'000});
+  fee_over_amount.channel_fees["web"] = FeeRule{10'001, 0, 100};
+  Policy huge = WithUserLimits(Limits{20'000, 100'000, Policy::kMaxLimit + 1});
+  for (const Policy& bad : {zero, negative, tx_over_day, day_over_month, channel_out_of_order, fee_min_over_max,
+                            fee_over_amount, huge}) {
+    Status set = sw_->SetPolicy(bad);
+    ASSERT_FALSE(set.ok());
+    EXPECT_EQ(set.error().code, "ipn.policy_invalid");
+  }
+  EXPECT_EQ(sw_->policy()->user_limits.per_transaction, 20'000);
+  EXPECT_EQ(sw_->Send(ToCib(30'000, "still-refused")).error().code, "ipn.limit_per_transaction");
+  Reopen(SwitchOptions{});  // nor was any of them stored
+  EXPECT_EQ(sw_->policy()->user_limits.per_transaction, 20'000);
+}
+
+TEST_P(SwitchTest, StoredPolicySurvivesReopeningAndWinsOverOptions) {
+  World();
+  Policy set = WithUserLimits(Limits{20'000, 100'000, 500'000});
+  set.channel_limits["ussd"] = Limits{5'000, 10'000, 20'000};
+  set.fee = FeeRule{25, 100, 1'000};
+  set.channel_fees["web"] = FeeRule{0, 0, 0};
+  ASSERT_TRUE(sw_->SetPolicy(set).ok());
+  SwitchOptions options;
+  options.policy.user_limits = Limits{1'000'000, 2'000'000, 3'000'000};  // the default of a restart
+  Reopen(options);
+  std::shared_ptr<const Policy> loaded = sw_->policy();
+  EXPECT_EQ(loaded->user_limits.per_transaction, 20'000);
+  EXPECT_EQ(loaded->user_limits.daily, 100'000);
+  EXPECT_EQ(loaded->user_limits.monthly, 500'000);
+  ASSERT_EQ(loaded->channel_limits.count("ussd"), 1u);
+  EXPECT_EQ(loaded->channel_limits.at("ussd").per_transaction, 5'000);
+  EXPECT_EQ(loaded->fee.basis_points, 25);
+  EXPECT_EQ(loaded->fee.min, 100);
+  EXPECT_EQ(loaded->fee.max, 1'000);
+  ASSERT_EQ(loaded->channel_fees.count("web"), 1u);
+  EXPECT_EQ(loaded->channel_fees.at("web").max, 0);
+  EXPECT_EQ(sw_->Send(ToCib(30'000, "after-restart")).error().code, "ipn.limit_per_transaction");
+  EXPECT_EQ(MustSend(ToCib(10'000, "fee-after-restart")).fee, 100);
+
+  // A stored row nobody can read stops Open instead of running on limits
+  // nobody chose.
+  sw_.reset();
+  ASSERT_TRUE(store_->Execute("UPDATE ipn_policy SET body = $1 WHERE id = 1",
+                              std::vector<store::Value>{store::Value(std::string("{\"user_limits\": 5}"))})
+                  .ok());
+  auto broken = Switch::Open(*store_, *ledger_, SwitchOptions{});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code, "ipn.policy_invalid");
+}
+
+// Sends racing policy changes: each is checked against one whole policy, so
+// an amount between the two per-transaction limits either completes or is
+// refused for that limit, never anything else.
+TEST_P(SwitchTest, SendsRacingPolicyChangesSeeOneWholePolicy) {
+  World();
+  Policy loose = WithUserLimits(Limits{10'000, 10'000'000, 10'000'000});
+  Policy tight = WithUserLimits(Limits{5'000, 10'000'000, 10'000'000});
+  std::atomic<bool> done{false};
+  std::atomic<int> completed{0}, refused{0}, other{0};
+  std::thread flipper([&] {
+    for (int i = 0; !done.load(); ++i) {
+      EXPECT_TRUE(sw_->SetPolicy(i % 2 ? loose : tight).ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto sent = sw_->Send(ToCib(7'000, "race" + std::to_string(t) + "-" + std::to_string(i)));
+        if (sent.ok() && sent->state == TransferState::kCompleted) ++completed;
+        else if (!sent.ok() && sent.error().code == "ipn.limit_per_transaction") ++refused;
+        else ++other;
+        (void)sw_->GetUsage("user-mona", "app");
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  done = true;
+  flipper.join();
+  EXPECT_EQ(completed.load() + refused.load(), 40);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - completed.load() * (7'000 + 50));
+}
+
 TEST_P(SwitchTest, ConcurrentTransfersConserveMoneyAndSettlementNetsToZero) {
   const std::vector<std::pair<std::string, std::string>> accounts = {
       {"NBE", "1001"}, {"NBE", "1002"}, {"CIB", "2001"}, {"BM", "3001"}, {"QNB", "4001"}, {"AAIB", "5001"}};
