@@ -305,7 +305,7 @@ http::Response AppImpl::Donate(http::Request& request) {
 // received payment becomes the payee's history row, and each change a
 // notification in the customer's own words.
 void AppImpl::OnNetworkNotification(const ipn::Notification& notification) {
-  Status written = writer_.Write([&](store::Transaction& tx) -> Status {
+  Status written = writer_.Run([&](store::Transaction& tx) -> Status {
     std::vector<std::string> customers;
     if (!notification.user_id.empty()) {
       customers.push_back(notification.user_id);  // the payer

@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "http/router.h"
+#include "store/batch_writer.h"
 #include "store/store.h"
 
 namespace lahza::ipn {
@@ -42,35 +43,6 @@ class RateLimiter {
   std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;
   int64_t swept_minute_ = 0;
-};
-
-// Group commit for the app's own writes on the hot path (history rows,
-// notifications): concurrent callers' work runs in one store transaction and
-// one durable commit; each caller returns only after that commit. When one
-// caller's work fails the batch is rolled back and every work item is re-run
-// on its own, so a bad item never takes others down with it.
-class GroupWriter {
- public:
-  using Work = std::function<Status(store::Transaction&)>;
-  explicit GroupWriter(store::Store& store);
-  ~GroupWriter();
-  Status Write(const Work& work);
-
- private:
-  struct Pending {
-    const Work* work;
-    Status result;
-    bool done = false;
-  };
-  void Run();
-  Status RunAlone(const Work& work);
-
-  store::Store& store_;
-  std::mutex mutex_;
-  std::condition_variable wake_, finished_;
-  std::deque<Pending*> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 // Who is asking, once their bearer token checked out.
@@ -229,7 +201,9 @@ class AppImpl final : public App {
   AppOptions options_;
   SystemClock system_clock_;
   RateLimiter limiter_;
-  GroupWriter writer_;
+  // Group commit for the app's own writes on the hot path (history rows,
+  // notifications).
+  store::BatchWriter writer_;
 
   // Sessions are checked on every request; a short-lived cache keeps the hot
   // path off the database. A logout in this process drops the entry at once;

@@ -196,7 +196,7 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
   // every notification (see OnNetworkNotification).
   std::string counterparty = order.counterparty.empty() ? view->payee_identifier : order.counterparty;
   std::string counterparty_name = view->payee_masked_name_en.empty() ? view->payee_masked_name_ar : view->payee_masked_name_en;
-  Status recorded = writer_.Write([&](store::Transaction& tx) -> Status {
+  Status recorded = writer_.Run([&](store::Transaction& tx) -> Status {
     return Done(tx.Execute(
         "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
         "counterparty_name, note, created_at) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10) "

@@ -108,7 +108,7 @@ Status Switch::Impl::Init() {
   if (options_.node < 0 || options_.node > IrReference::kMaxNode) return Error("ipn.policy_invalid", "node 0..999");
   LAHZA_TRY(internal::MigrateIpn(store_));
   LAHZA_TRY(LoadStoredPolicy());
-  writer_ = std::make_unique<internal::BatchWriter>(store_);
+  writer_ = std::make_unique<store::BatchWriter>(store_);
   {
     // Resume after this node's last reference, so a restart with a clock that
     // went back can never reissue one.

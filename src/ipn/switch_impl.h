@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/ir_reference.h"
-#include "ipn/batch_writer.h"
+#include "store/batch_writer.h"
 #include "ipn/switch.h"
 #include "store/store.h"
 
@@ -163,7 +163,7 @@ class Switch::Impl {
   bool stop_ = false;
   std::thread loop_;
   std::mutex settlement_mutex_;
-  std::unique_ptr<internal::BatchWriter> writer_;  // last member: stops first
+  std::unique_ptr<store::BatchWriter> writer_;  // last member: stops first
 };
 
 }  // namespace lahza::ipn

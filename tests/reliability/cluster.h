@@ -172,8 +172,8 @@ inline int64_t Piastres(const json& value) {
 
 // Valid national IDs: born 1..28 Jan 1990 in Cairo (01), sequence by index.
 inline std::string NationalId(int index) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "29001%02d01%04d1", 1 + index % 28, 1000 + index);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "29001%02d01%04d1", 1 + index % 28, 1000 + index % 9000);
   return buffer;
 }
 

@@ -1,20 +1,21 @@
-// Group commit for the switch's own writes. Many threads' small write
-// transactions (record a transfer, move its state) run one after another
-// inside one store transaction, each under a savepoint, and are acknowledged
-// together after one durable commit: one fsync for many transfers instead of
-// one each. Internal.
+// Group commit for small write transactions. Many threads' jobs (record a
+// transfer, move its state, write a history row) run one after another inside
+// one store transaction, each under a savepoint, and are acknowledged together
+// after one durable commit: one fsync for many jobs instead of one each.
 #pragma once
 
-#include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <condition_variable>
 #include <thread>
 
 #include "core/result.h"
 #include "store/store.h"
 
-namespace lahza::ipn::internal {
+namespace lahza::store {
 
 class BatchWriter {
  public:
@@ -24,33 +25,29 @@ class BatchWriter {
   // rolls back to the job's savepoint; an SQL error aborts the batch (on
   // PostgreSQL the transaction is unusable after one) and every job of it is
   // re-run in its own transaction.
-  using Job = std::function<Status(store::Transaction&)>;
+  using Job = std::function<Status(Transaction&)>;
 
-  explicit BatchWriter(store::Store& store, size_t max_batch = 256);
+  explicit BatchWriter(Store& store, size_t max_batch = 256);
   ~BatchWriter();  // finishes queued jobs, then stops
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
 
-  // Blocks until the job's effects are durable (ok) or it failed.
+  // Blocks until the job's effects are durable (ok) or it failed. After
+  // the destructor has started: "store.closed".
   Status Run(const Job& job);
 
  private:
-  struct Pending {
-    const Job* job;
-    Status result;
-    bool done = false;
-  };
+  struct Pending;
   void Loop();
   void RunBatch(std::vector<Pending*>& batch);
 
-  store::Store& store_;
+  Store& store_;
   const size_t max_batch_;
   std::mutex mutex_;
   std::condition_variable queued_;
-  std::condition_variable finished_;
   std::deque<Pending*> queue_;
   bool stop_ = false;
   std::thread thread_;
 };
 
-}  // namespace lahza::ipn::internal
+}  // namespace lahza::store

@@ -1,0 +1,132 @@
+#include "store/batch_writer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+
+namespace lahza::store {
+
+namespace {
+
+bool IsStoreError(const Status& status) { return !status.ok() && status.error().code.rfind("store.", 0) == 0; }
+
+// One job in its own write transaction, retried while the store is busy
+// (another process holds the write lock).
+Status RunAlone(Store& store, const BatchWriter::Job& job) {
+  Status last = Error("store.busy");
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto tx = store.Begin(Mode::kWrite);
+    if (tx.ok()) {
+      Status done = job(**tx);
+      if (done.ok()) done = (*tx)->Commit();
+      if (done.ok() || done.error().code != "store.busy") return done;
+      last = done;
+    } else if (tx.error().code != "store.busy") {
+      return tx.error();
+    } else {
+      last = tx.error();
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(std::min(200 * (attempt + 1), 20'000)));
+  }
+  return last;
+}
+
+}  // namespace
+
+// Each waiter sleeps on its own condition variable: waking only the jobs of
+// the batch just committed, not every thread still waiting for a later one
+// (a shared notify_all woke up to a few hundred threads per commit).
+struct BatchWriter::Pending {
+  const Job* job;
+  Status result;
+  bool done = false;
+  std::condition_variable finished;
+};
+
+BatchWriter::BatchWriter(Store& store, size_t max_batch)
+    : store_(store), max_batch_(std::max<size_t>(max_batch, 1)), thread_([this] { Loop(); }) {}
+
+BatchWriter::~BatchWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  queued_.notify_all();
+  thread_.join();
+}
+
+Status BatchWriter::Run(const Job& job) {
+  Pending pending{&job, {}, false, {}};
+  std::unique_lock lock(mutex_);
+  if (stop_) return Error("store.closed", "batch writer is stopping");
+  queue_.push_back(&pending);
+  queued_.notify_one();
+  pending.finished.wait(lock, [&] { return pending.done; });
+  return pending.result;
+}
+
+void BatchWriter::Loop() {
+  std::vector<Pending*> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      queued_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    RunBatch(batch);
+    {
+      // Notified under the lock: once `done` is seen the waiter returns and
+      // its Pending (on its stack) is gone.
+      std::lock_guard lock(mutex_);
+      for (Pending* p : batch) {
+        p->done = true;
+        p->finished.notify_one();
+      }
+    }
+    batch.clear();
+  }
+}
+
+void BatchWriter::RunBatch(std::vector<Pending*>& batch) {
+  bool poisoned = false;
+  auto tx = store_.Begin(Mode::kWrite);
+  if (!tx.ok()) poisoned = true;
+  for (size_t i = 0; i < batch.size() && !poisoned; ++i) {
+    Transaction& t = **tx;
+    if (!t.Execute("SAVEPOINT lahza_job").ok()) {
+      poisoned = true;
+      break;
+    }
+    Status result = (*batch[i]->job)(t);
+    if (IsStoreError(result)) {
+      poisoned = true;
+      break;
+    }
+    if (!result.ok() && !t.Execute("ROLLBACK TO SAVEPOINT lahza_job").ok()) {
+      poisoned = true;
+      break;
+    }
+    if (!t.Execute("RELEASE SAVEPOINT lahza_job").ok()) {
+      poisoned = true;
+      break;
+    }
+    batch[i]->result = std::move(result);
+  }
+  if (!poisoned) {
+    Status committed = (*tx)->Commit();
+    if (committed.ok()) return;
+    if (!IsStoreError(committed)) {
+      for (Pending* p : batch) p->result = committed;
+      return;
+    }
+  }
+  if (tx.ok()) tx->reset();  // roll back whatever the batch did
+  // Nothing of the batch happened: run each job alone, with retries on busy.
+  for (Pending* p : batch) p->result = RunAlone(store_, *p->job);
+}
+
+}  // namespace lahza::store

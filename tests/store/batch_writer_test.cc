@@ -1,0 +1,136 @@
+// store::BatchWriter: jobs from many threads share one durable commit, a
+// business refusal rolls back only its own job, an SQL error in one job does
+// not take the others down, and every caller gets its own answer.
+#include "store/batch_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "store/test_stores.h"
+
+namespace lahza::store {
+namespace {
+
+class BatchWriterTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
+    store_ = FreshStore(GetParam());
+    ASSERT_NE(store_, nullptr);
+    auto created = store_->Execute("CREATE TABLE item (id BIGINT PRIMARY KEY, owner TEXT NOT NULL)", {}, Mode::kWrite);
+    ASSERT_TRUE(created.ok()) << created.error().detail;
+  }
+
+  int64_t Count(const std::string& where = "1 = 1") {
+    auto rows = store_->Execute("SELECT COUNT(*) FROM item WHERE " + where, {}, Mode::kRead);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? AsInt(rows->rows.at(0).at(0)) : -1;
+  }
+
+  static BatchWriter::Job Insert(int64_t id, std::string owner) {
+    return [id, owner](Transaction& tx) -> Status {
+      auto done = tx.Execute("INSERT INTO item (id, owner) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                             std::vector<Value>{Value(id), Value(owner)});
+      if (!done.ok()) return done.error();
+      if (done->affected == 0) return Error("test.taken", std::to_string(id));
+      return {};
+    };
+  }
+
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(BatchWriterTest, ConcurrentJobsAreAllAppliedOnceAndAnsweredOneByOne) {
+  BatchWriter writer(*store_, 64);
+  constexpr int kThreads = 16, kPerThread = 50;
+  std::atomic<int> ok{0}, taken{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every id is tried by two threads: exactly one of them wins it.
+        int64_t id = (t / 2) * kPerThread + i;
+        Status done = writer.Run(Insert(id, "t" + std::to_string(t)));
+        if (done.ok()) ++ok;
+        else if (done.error().code == "test.taken") ++taken;
+        else ADD_FAILURE() << done.error().code << " " << done.error().detail;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), kThreads * kPerThread / 2);
+  EXPECT_EQ(taken.load(), kThreads * kPerThread / 2);
+  EXPECT_EQ(Count(), kThreads * kPerThread / 2);
+}
+
+TEST_P(BatchWriterTest, ARefusalRollsBackOnlyItsOwnJob) {
+  BatchWriter writer(*store_);
+  ASSERT_TRUE(writer.Run(Insert(1, "first")).ok());
+  // Writes a row, then refuses: the row must not survive.
+  Status refused = writer.Run([](Transaction& tx) -> Status {
+    auto done = tx.Execute("INSERT INTO item (id, owner) VALUES (2, 'refused')");
+    if (!done.ok()) return done.error();
+    return Error("test.refused");
+  });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "test.refused");
+  EXPECT_EQ(Count("owner = 'refused'"), 0);
+  EXPECT_EQ(Count(), 1);
+}
+
+TEST_P(BatchWriterTest, AnSqlErrorFailsItsJobAndTheOthersStillCommit) {
+  BatchWriter writer(*store_);
+  std::vector<std::thread> threads;
+  std::atomic<int> sql_errors{0}, ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        int64_t id = t * 100 + i;
+        if (i % 5 == 0) {
+          // A plain INSERT of a taken key is an SQL error (poisons the batch).
+          Status broken = writer.Run([](Transaction& tx) -> Status {
+            auto done = tx.Execute("INSERT INTO item (id, owner) VALUES (-1, 'dup')");
+            if (!done.ok()) return done.error();
+            auto again = tx.Execute("INSERT INTO item (id, owner) VALUES (-1, 'dup')");
+            if (!again.ok()) return again.error();
+            return {};
+          });
+          if (!broken.ok()) ++sql_errors;
+          continue;
+        }
+        if (writer.Run(Insert(id, "ok")).ok()) ++ok;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 8 * 16);
+  EXPECT_EQ(sql_errors.load(), 8 * 4);
+  EXPECT_EQ(Count("owner = 'ok'"), 8 * 16);
+  EXPECT_EQ(Count("owner = 'dup'"), 0);
+}
+
+TEST_P(BatchWriterTest, QueuedJobsFinishBeforeTheWriterStops) {
+  std::atomic<int> ok{0};
+  {
+    BatchWriter writer(*store_, 4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 10; ++i) {
+          if (writer.Run(Insert(t * 10 + i, "x")).ok()) ++ok;
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  EXPECT_EQ(ok.load(), 80);
+  EXPECT_EQ(Count(), 80);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BatchWriterTest, ::testing::ValuesIn(TestBackends()), BackendTestName);
+
+}  // namespace
+}  // namespace lahza::store
