@@ -8,51 +8,7 @@ namespace lahza::care {
 
 namespace {
 
-constexpr char32_t kInvalid = 0xFFFFFFFF;
-
-// Decodes one code point at `at`, advancing it. Returns kInvalid (and advances
-// by one byte) on any malformed sequence so decoding always makes progress.
-char32_t Decode(std::string_view text, size_t& at) {
-  const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
-  uint8_t lead = byte(at);
-  if (lead < 0x80) {
-    ++at;
-    return lead;
-  }
-  size_t length;
-  char32_t cp;
-  char32_t min;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2, cp = lead & 0x1F, min = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, cp = lead & 0x0F, min = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, cp = lead & 0x07, min = 0x10000;
-  } else {
-    ++at;
-    return kInvalid;
-  }
-  if (at + length > text.size()) {
-    ++at;
-    return kInvalid;
-  }
-  for (size_t i = 1; i < length; ++i) {
-    uint8_t next = byte(at + i);
-    if ((next & 0xC0) != 0x80) {
-      ++at;
-      return kInvalid;
-    }
-    cp = (cp << 6) | (next & 0x3F);
-  }
-  // Overlong forms, surrogates and out-of-range values are rejected: they are
-  // the classic ways to smuggle a character past a filter.
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++at;
-    return kInvalid;
-  }
-  at += length;
-  return cp;
-}
+constexpr char32_t kInvalid = kInvalidCodePoint;
 
 bool IsDiacritic(char32_t cp) {
   return (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670 || (cp >= 0x06D6 && cp <= 0x06DC) ||
@@ -134,7 +90,7 @@ std::string SanitiseUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t at = 0; at < text.size();) {
-    char32_t cp = Decode(text, at);
+    char32_t cp = DecodeUtf8(text, at);
     AppendUtf8(out, cp == kInvalid ? 0xFFFD : cp);
   }
   return out;
@@ -145,7 +101,7 @@ std::string NormaliseText(std::string_view text) {
   out.reserve(text.size());
   bool pending_space = false;
   for (size_t at = 0; at < text.size();) {
-    char32_t cp = Decode(text, at);
+    char32_t cp = DecodeUtf8(text, at);
     if (cp == kInvalid || IsSpace(cp) || cp < 0x20 || cp == 0x7F) {
       pending_space = !out.empty();
       continue;
@@ -165,7 +121,7 @@ std::vector<std::string> Words(std::string_view text) {
   std::string current;
   for (size_t at = 0; at < normal.size();) {
     size_t start = at;
-    char32_t cp = Decode(normal, at);
+    char32_t cp = DecodeUtf8(normal, at);
     if (IsWordChar(cp)) {
       current.append(normal, start, at - start);
     } else if (!current.empty()) {
@@ -179,7 +135,7 @@ std::vector<std::string> Words(std::string_view text) {
 
 bool HasArabic(std::string_view text) {
   for (size_t at = 0; at < text.size();) {
-    if (IsArabicLetter(Decode(text, at))) return true;
+    if (IsArabicLetter(DecodeUtf8(text, at))) return true;
   }
   return false;
 }

@@ -10,19 +10,6 @@ namespace {
 
 // The text here is already normalised, hence valid UTF-8; these helpers only
 // count and slice by code points.
-std::u32string ToU32(const std::string& text) {
-  std::u32string out;
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
-    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
-    out.push_back(cp);
-    i += len;
-  }
-  return out;
-}
-
 std::string ToUtf8(const std::u32string& text) {
   std::string out;
   for (char32_t cp : text) AppendUtf8(out, cp);
@@ -88,7 +75,7 @@ std::vector<std::string> Analyzer::Words(std::string_view text) const {
 }
 
 std::string Analyzer::Term(const std::string& word) const {
-  if (IsArabicWord(word)) return "A" + ArabicStemmer()(ToUtf8(LightStem(ToU32(word))));
+  if (IsArabicWord(word)) return "A" + ArabicStemmer()(ToUtf8(LightStem(DecodeUtf8(word))));
   return "E" + EnglishStemmer()(word);
 }
 
@@ -104,7 +91,7 @@ std::vector<Token> Analyzer::Tokens(std::string_view text) const {
 std::vector<std::string> Analyzer::ColloquialVariants(const std::string& word) const {
   std::vector<std::string> variants;
   if (!IsArabicWord(word)) return variants;
-  std::u32string w = ToU32(word);
+  std::u32string w = DecodeUtf8(word);
   auto add = [&](std::u32string variant) {
     if (variant.size() < 2) return;
     std::string term = Term(ToUtf8(variant));

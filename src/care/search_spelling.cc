@@ -1,23 +1,12 @@
 #include <algorithm>
 
 #include "care/search_internal.h"
+#include "core/utf8.h"
 
 namespace lahza::care::search {
 
 namespace {
 
-std::u32string Decode(const std::string& text) {
-  std::u32string out;
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
-    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
-    out.push_back(cp);
-    i += len;
-  }
-  return out;
-}
 
 // Optimal string alignment distance, abandoning early once every cell of a
 // row exceeds `limit` (most vocabulary words are far away).
@@ -49,14 +38,14 @@ void Speller::Add(const std::string& word) {
   auto [it, inserted] = counts_.try_emplace(word, 0);
   ++it->second;
   if (inserted) {
-    std::u32string decoded = Decode(word);
+    std::u32string decoded = DecodeUtf8(word);
     by_length_[decoded.size()].emplace_back(std::move(decoded), &it->first);
   }
 }
 
 std::string Speller::Suggest(const std::string& word, size_t max_distance) const {
   if (Knows(word)) return {};
-  std::u32string target = Decode(word);
+  std::u32string target = DecodeUtf8(word);
   std::string best;
   size_t best_distance = max_distance + 1;
   size_t best_count = 0;
