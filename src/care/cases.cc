@@ -69,6 +69,10 @@ const std::vector<store::Migration>& Migrations() {
        // One row per customer ever frozen; frozen while lifted_at IS NULL.
        "CREATE TABLE care_transfer_freezes (customer_id TEXT PRIMARY KEY, case_id TEXT NOT NULL,"
        " frozen_at BIGINT NOT NULL, lifted_at BIGINT, lifted_by TEXT NOT NULL)"},
+      // One row per customer who ever had a case about a transfer; see
+      // LockCustomer.
+      {2, "case_customer_locks",
+       "CREATE TABLE care_case_customer_locks (customer_id TEXT PRIMARY KEY, uses BIGINT NOT NULL)"},
   };
   return migrations;
 }
@@ -454,11 +458,28 @@ struct CaseService::Impl {
     return c;
   }
 
+  // Serialises duplicate detection per customer until `tx` ends. On
+  // PostgreSQL (READ COMMITTED) two transactions opening a case about the
+  // same IR at once would each see only their own new row and both commit;
+  // the upsert makes the second wait for the first's commit, after which its
+  // next statement sees the first case and merges. (SQLite's write
+  // transactions are serial already.)
+  Status LockCustomer(Transaction& tx, const std::string& customer_id) const {
+    const Value p[] = {customer_id};
+    auto locked = tx.Execute(
+        "INSERT INTO care_case_customer_locks (customer_id, uses) VALUES ($1, 1) "
+        "ON CONFLICT (customer_id) DO UPDATE SET uses = care_case_customer_locks.uses + 1",
+        p);
+    if (!locked.ok()) return locked.error();
+    return {};
+  }
+
   // Merges every other active case of `customer_id` about `ir` into the
   // oldest one; returns the survivor's id (empty when there is none).
   Result<std::string> MergeDuplicates(Transaction& tx, const std::string& customer_id, const std::string& ir,
                                       Instant now) const {
     if (ir.empty()) return std::string();
+    LAHZA_TRY(LockCustomer(tx, customer_id));
     const Value p[] = {customer_id, ir};
     auto rows = tx.Execute(std::string("SELECT id FROM care_cases WHERE customer_id = $1 AND ir_reference = $2 "
                                        "AND merged_into = '' AND status IN ") +
@@ -689,7 +710,12 @@ Result<Case> CaseService::Open(const NewCase& request) {
       return saved.error();
     }
     auto merged = s.MergeDuplicates(tx, c.customer_id, c.ir_reference, now);
-    if (!merged.ok()) return merged.error();
+    if (!merged.ok()) {
+      // A deadlock with a concurrent update of another case (reported as
+      // busy): nothing was written, start over.
+      if (merged.error().code == "store.busy" && attempt < 5) continue;
+      return merged.error();
+    }
     Status committed = tx.Commit();
     if (!committed.ok()) {
       if (committed.error().code == "store.busy" && attempt < 5) continue;

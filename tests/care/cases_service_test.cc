@@ -3,6 +3,9 @@
 // freeze, attachments and isolation between customers.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "care/cases.h"
 #include "cases_test_support.h"
 #include "core/ir_reference.h"
@@ -308,6 +311,40 @@ TEST_P(CasesTest, WaitingForTheCustomerStopsTheSlaClock) {
   ASSERT_OK(replied);
   EXPECT_EQ(replied->status, CaseStatus::kOpen);
   EXPECT_EQ(replied->due_at, due + 6h);
+}
+
+// Two people (or two taps) opening a case about the same transfer at the same
+// moment end with one active case, on PostgreSQL's READ COMMITTED too.
+TEST_P(CasesTest, ConcurrentCasesForTheSameReferenceLeaveOneActiveCase) {
+  std::string ir = Ir(515151);
+  std::vector<std::thread> threads;
+  std::atomic<int> opened{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      NewCase request = Request("cust-9", Category::kFailedOrStuckTransfer);
+      request.ir_reference = ir;
+      request.bank_code = "NBE";
+      request.description = "التحويل معلق";
+      if (cases_->Open(request).ok()) ++opened;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(opened.load(), 6);
+  auto list = cases_->ListForCustomer("cust-9");
+  ASSERT_OK(list);
+  ASSERT_EQ(list->size(), 6u);
+  int active = 0;
+  for (const CaseListItem& item : *list) {
+    auto one = cases_->GetForCustomer("cust-9", item.id);
+    ASSERT_OK(one);
+    if (one->merged_into.empty()) {
+      ++active;
+      EXPECT_NE(one->status, CaseStatus::kClosed);
+    } else {
+      EXPECT_EQ(one->status, CaseStatus::kClosed);
+    }
+  }
+  EXPECT_EQ(active, 1);
 }
 
 TEST_P(CasesTest, DuplicateCasesForTheSameReferenceAreMerged) {
