@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -41,6 +42,14 @@ std::vector<Ack> ReadAcks(const std::string& path) {
   return acks;
 }
 
+// Bytes in the ack file (0 before the driver created it). The driver appends
+// one whole line per write(2), so growth means a new acknowledgement.
+uintmax_t AckFileSize(const std::string& path) {
+  std::error_code error;
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  return error ? 0 : size;
+}
+
 pid_t Spawn(const std::string& url, const std::string& ack_path, int seed) {
   pid_t pid = fork();
   if (pid == 0) {
@@ -61,12 +70,22 @@ TEST(LedgerCrash, AcknowledgedTransfersSurviveSigkill) {
   size_t previous = 0;
   int rounds_with_progress = 0;
   for (int round = 0; round < kKills; ++round) {
+    const uintmax_t round_start_bytes = AckFileSize(ack_path);
     pid_t pid = Spawn(url, ack_path, round);
     ASSERT_GT(pid, 0);
-    // Random kill points: some early (during start-up, migration, funding),
-    // most under full load.
-    int delay_ms = round == 0 ? 150 : 300 + static_cast<int>(random() % 1500);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    // Round 0 dies early (during start-up, migration, funding). The others die
+    // at a random point under load: a fixed delay from the spawn could end
+    // before the first acknowledgement on a loaded machine (ASan, busy disk),
+    // so wait for the driver to acknowledge something first.
+    if (round == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    } else {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (AckFileSize(ack_path) <= round_start_bytes && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(random() % 1500));
+    }
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
