@@ -3,10 +3,7 @@
 // ledgers (as two processes would) sharing one database.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <atomic>
-#include <cstdlib>
 #include <climits>
 #include <random>
 #include <thread>
@@ -605,44 +602,11 @@ TEST_P(LedgerTest, ConcurrentTransfersConserveTotals) {
   EXPECT_TRUE(invariants.ok()) << invariants.error().detail;
 }
 
-// A database two Stores can open by URL. SQLite: FreshUrl (removed at exit).
-// PostgreSQL: a schema of our own, dropped by the destructor — not left to
-// FreshUrl's at-exit cleanup, which runs libpqxx after its statics are gone
-// (AddressSanitizer reports it as a use-after-free at exit).
-class SharedDatabase {
- public:
-  explicit SharedDatabase(const std::string& backend) {
-    if (backend == "sqlite") {
-      url_ = store::FreshUrl(backend);
-      return;
-    }
-    const char* base = std::getenv("LAHZA_TEST_PG_URL");
-    if (!base) return;
-    auto admin = store::Open(base);
-    if (!admin.ok()) return;
-    schema_ = "lahza_ledger_shared_" + std::to_string(getpid());
-    if (!(*admin)->Execute("CREATE SCHEMA " + schema_).ok()) return;
-    std::string url = base;
-    url_ = url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" + schema_;
-  }
-  ~SharedDatabase() {
-    if (schema_.empty()) return;
-    if (auto admin = store::Open(std::getenv("LAHZA_TEST_PG_URL")); admin.ok()) {
-      (void)(*admin)->Execute("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
-    }
-  }
-  const std::string& url() const { return url_; }
-
- private:
-  std::string url_;
-  std::string schema_;
-};
-
 // Two ledgers with their own stores on one database, as two processes would
 // be: they race to spend the same money and never overdraw it.
 TEST_P(LedgerTest, TwoLedgersOnOneDatabaseNeverDoubleSpend) {
-  SharedDatabase database(GetParam());
-  const std::string& url = database.url();
+  // FreshUrl names a database of its own that every Open(url) shares.
+  const std::string url = store::FreshUrl(GetParam());
   ASSERT_FALSE(url.empty());
   auto store_a = store::Open(url);
   auto store_b = store::Open(url);
