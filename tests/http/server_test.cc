@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -40,7 +42,14 @@ class ServerTest : public ::testing::Test {
       return Json({{"amount", *amount}});
     });
     router_.Add("GET", "/api/v1/boom", [](Request&) -> Response { throw std::runtime_error("boom"); });
-    router_.Add("GET", "/api/v1/slow", [](Request&) {
+    router_.Add("GET", "/api/v1/slow", [this](Request&) {
+      // Handshake with GracefulStopFinishesInFlightRequest: say the request is
+      // in flight, and keep it in flight until the stopper is about to Stop().
+      std::unique_lock lock(slow_mutex_);
+      slow_entered_ = true;
+      slow_cv_.notify_all();
+      slow_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return slow_stopping_; });
+      lock.unlock();
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       return Json({{"slow", true}});
     });
@@ -60,6 +69,10 @@ class ServerTest : public ::testing::Test {
   std::filesystem::path web_;
   Router router_;
   std::unique_ptr<Server> server_;
+  std::mutex slow_mutex_;
+  std::condition_variable slow_cv_;
+  bool slow_entered_ = false;   // the /slow handler is running
+  bool slow_stopping_ = false;  // the stopper is about to call Stop()
 };
 
 json ErrorOf(const lahza::testing::HttpResponse& response) { return json::parse(response.body).at("error"); }
@@ -181,12 +194,21 @@ TEST_F(ServerTest, HeadHasNoBody) {
 
 TEST_F(ServerTest, GracefulStopFinishesInFlightRequest) {
   HttpClient client(server_->port());
+  bool entered = false;
   std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Stop only once the request is inside the handler: earlier, the client
+    // would see a refused connection instead of a finished request.
+    {
+      std::unique_lock lock(slow_mutex_);
+      entered = slow_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return slow_entered_; });
+      slow_stopping_ = true;
+      slow_cv_.notify_all();
+    }
     server_->Stop();
   });
   auto response = client.Request("GET", "/api/v1/slow");
   stopper.join();
+  ASSERT_TRUE(entered) << "the /slow handler never ran";
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.headers["connection"], "close");
 }
