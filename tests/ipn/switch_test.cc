@@ -351,7 +351,8 @@ TEST_P(SwitchTest, BackgroundReconcilerResolvesOnItsOwn) {
   ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
   sw_->StartReconciler(std::chrono::milliseconds(20));
   TransferState state = v.state;
-  for (int i = 0; i < 500 && state == TransferState::kTimedOutAfterDebit; ++i) {
+  // Up to 30 s for a loaded machine; the loop ends as soon as it resolves.
+  for (int i = 0; i < 3000 && state == TransferState::kTimedOutAfterDebit; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     state = sw_->GetTransaction(v.ir)->state;
   }
