@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "core/cairo_time.h"
 #include "core/card.h"
 #include "core/ir_reference.h"
 #include "ipn/switch.h"
@@ -51,7 +52,10 @@ class SwitchTest : public ::testing::TestWithParam<std::string> {
     store_.reset();
   }
 
+  // Limits count per Cairo day and month: without a fixed clock a run across
+  // Cairo midnight would split a test's usage over two days.
   void Reopen(SwitchOptions options) {
+    if (options.clock == nullptr) options.clock = &clock_;
     sw_.reset();
     auto opened = Switch::Open(*store_, *ledger_, std::move(options));
     ASSERT_TRUE(opened.ok()) << opened.error().code << " " << opened.error().detail;
@@ -105,6 +109,7 @@ class SwitchTest : public ::testing::TestWithParam<std::string> {
     EXPECT_EQ(totals->debits_pending, totals->credits_pending);
   }
 
+  ManualClock clock_{FromCairo(2026, 11, 25, 12, 0).value()};  // a Cairo noon
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<Switch> sw_;
