@@ -174,11 +174,13 @@ TEST_F(Abuse, SlowlorisClientsDoNotStarveOthers) {
       close(fd);
     }
   }
-  // Honest clients are still served, promptly.
+  // Honest clients are still served, promptly: 5 s leaves room for ASan on a
+  // loaded machine and is still half the server's 10 s read timeout, after
+  // which a server starved by these connections would recover by itself.
   for (int i = 0; i < 10; ++i) {
     auto start = std::chrono::steady_clock::now();
     EXPECT_TRUE(Healthy());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   }
   for (int fd : sockets) close(fd);
   EXPECT_TRUE(Healthy());
