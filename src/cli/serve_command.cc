@@ -75,6 +75,12 @@ class DiagnosisRefresher {
 };
 
 int Serve(const ServeOptions& options) {
+  // A reader of our output that goes away (a log shipper restarting, a
+  // parent that stopped reading once it had the port) must cost a failed
+  // write (EPIPE), never the process: the next log line would raise SIGPIPE,
+  // whose default action kills the server, and nothing else ignores it (Asio
+  // only avoids it on its own sockets). Process-wide, set before any thread.
+  std::signal(SIGPIPE, SIG_IGN);
   // Signals are taken by sigwait below, never by a handler racing the server
   // threads; block them before any thread starts so every thread inherits it.
   sigset_t signals;

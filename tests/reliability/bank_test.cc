@@ -84,7 +84,7 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
     // in-memory budget, so onboard in groups of four.
     for (int i = 0; i < 8; ++i) {
       if (i > 0 && i % 4 == 0) {
-        server.Stop();
+        ASSERT_TRUE(server.Stop()) << "lahza serve did not exit cleanly on SIGTERM:\n" << server.Log();
         ASSERT_TRUE(server.Start(db));
         port = server.port();
       }
@@ -287,7 +287,7 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
               static_cast<long long>(completed), static_cast<long long>(reversed), static_cast<long long>(other),
               static_cast<long long>(pending_cancelled),
               static_cast<long long>(static_cast<int64_t>(attempts.size()) - acknowledged), kills.load());
-  server.Stop();
+  EXPECT_TRUE(server.Stop()) << "lahza serve did not exit cleanly on SIGTERM:\n" << server.Log();
 
   // The books, read directly: invariants, no pending hold, settlement nets to zero.
   auto store = store::Open(db);

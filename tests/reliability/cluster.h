@@ -1,10 +1,12 @@
 // Real `lahza serve` processes for the reliability tests: started with
-// posix_spawn, their port read from the "serving at" line, killed with
-// SIGKILL (a crash) or stopped with SIGTERM, and a small JSON client that
-// survives the server disappearing (a dead server is a status 0 reply).
+// posix_spawn, their output written to a log file (kept when the test fails),
+// their port read from its "serving at" line, killed with SIGKILL (a crash)
+// or stopped with SIGTERM (a clean exit, checked), and a small JSON client
+// that survives the server disappearing (a dead server is a status 0 reply).
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -12,8 +14,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,67 +33,124 @@ namespace lahza::reliability {
 using nlohmann::json;
 inline constexpr const char* kAdminToken = "reliability-admin-token-0123456789";
 
+// The command line of a test server on a free port against `db`.
+inline std::vector<std::string> ServeArgs(const std::string& db, int reconcile_ms) {
+  return {LAHZA_BINARY, "serve", "--port", "0", "--db", db, "--quiet",
+          "--admin-token", kAdminToken, "--pin-hash", "min", "--web", "/nonexistent",
+          "--threads", "4", "--reconcile-ms", std::to_string(reconcile_ms)};
+}
+
+// Spawns `args` with stdout and stderr on `fd`; the child's pid, or -1.
+inline pid_t SpawnWithOutput(std::vector<std::string> args, int fd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, fd, 2);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+// The port of a "serving at http://host:port/" line in `output`, or 0.
+inline uint16_t ServingPort(const std::string& output) {
+  static const std::regex address(R"(http://[0-9.]+:([0-9]+)/)");
+  std::smatch match;
+  return std::regex_search(output, match, address) ? static_cast<uint16_t>(std::stoi(match[1].str())) : 0;
+}
+
 class ServeProcess {
  public:
-  // Starts `lahza serve` on a free port against `db`; false when it did not
-  // print its address within 30 s.
+  // The server writes to a file, never to a pipe: a pipe nobody drains
+  // blocks the server once full, and one closed by the reader turned the
+  // server's next log line into SIGPIPE (every Stop() was really a crash).
+  ServeProcess() {
+    char pattern[] = "/tmp/lahza-serve-XXXXXX";
+    if (mkdtemp(pattern) != nullptr) log_dir_ = pattern;
+  }
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+  ~ServeProcess() {
+    Kill();
+    if (log_dir_.empty()) return;
+    if (::testing::Test::HasFailure()) {
+      std::fprintf(stderr, "lahza serve logs kept in %s\n", log_dir_.c_str());
+    } else {
+      std::error_code ignored;
+      std::filesystem::remove_all(log_dir_, ignored);
+    }
+  }
+
+  // Starts `lahza serve` on a free port against `db`; false (its log on
+  // stderr) when it did not print its address within 30 s.
   bool Start(const std::string& db, int reconcile_ms = 200) {
-    int out[2];
-    if (pipe(out) != 0) return false;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    std::vector<std::string> args = {LAHZA_BINARY, "serve", "--port", "0", "--db", db, "--quiet",
-                                     "--admin-token", kAdminToken, "--pin-hash", "min", "--web", "/nonexistent",
-                                     "--threads", "4", "--reconcile-ms", std::to_string(reconcile_ms)};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, LAHZA_BINARY, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    if (rc != 0) {
-      close(out[0]);
+    Kill();
+    if (log_dir_.empty()) return false;
+    log_path_ = log_dir_ + "/serve-" + std::to_string(++starts_) + ".log";
+    int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (log < 0) return false;
+    pid_ = SpawnWithOutput(ServeArgs(db, reconcile_ms), log);
+    close(log);
+    if (pid_ <= 0) {
       pid_ = -1;
       return false;
     }
-    // Read until the "serving at http://host:port/" line.
-    std::string seen;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    std::smatch match;
-    const std::regex address(R"(http://[0-9.]+:([0-9]+)/)");
     while (std::chrono::steady_clock::now() < deadline) {
-      char buffer[512];
-      ssize_t n = read(out[0], buffer, sizeof buffer);
-      if (n > 0) seen.append(buffer, static_cast<size_t>(n));
-      if (std::regex_search(seen, match, address)) {
-        port_ = static_cast<uint16_t>(std::stoi(match[1].str()));
-        close(out[0]);
+      if (uint16_t port = ServingPort(Log()); port != 0) {
+        port_ = port;
         return true;
       }
-      if (n == 0) break;  // exited
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {  // exited before serving
+        pid_ = -1;
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    close(out[0]);
     Kill();
+    std::fprintf(stderr, "lahza serve did not start on %s; its log (%s):\n%s\n", db.c_str(), log_path_.c_str(),
+                 Log().c_str());
     return false;
   }
   void Kill() { Signal(SIGKILL); }
-  void Stop() { Signal(SIGTERM); }
-  ~ServeProcess() { Kill(); }
+  // SIGTERM; true when the server then exited by itself with status 0
+  // within 30 s (otherwise it is killed).
+  bool Stop() { return Signal(SIGTERM); }
   uint16_t port() const { return port_; }
   bool running() const { return pid_ > 0; }
+  // The output of the latest start (for failure messages).
+  std::string Log() const {
+    std::ifstream in(log_path_, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
 
  private:
-  void Signal(int sig) {
-    if (pid_ <= 0) return;
+  bool Signal(int sig) {
+    if (pid_ <= 0) return false;
     kill(pid_, sig);
     int status = 0;
-    waitpid(pid_, &status, 0);
+    bool reaped = false;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!reaped && std::chrono::steady_clock::now() < deadline) {
+      reaped = waitpid(pid_, &status, WNOHANG) == pid_;
+      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!reaped) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+    }
     pid_ = -1;
+    return reaped && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
+  std::string log_dir_;
+  std::string log_path_;
+  int starts_ = 0;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

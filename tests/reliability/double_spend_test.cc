@@ -96,8 +96,8 @@ TEST(DoubleSpend, TwoServerProcessesOnOnePostgresNeverOverdraw) {
   EXPECT_EQ(payee_has, completed * amount);
   EXPECT_LT(payer_left, amount + (completed ? fees / completed : 0) + 1) << "refused while money was left";
   EXPECT_EQ(errors.load(), 0);
-  a.Stop();
-  b.Stop();
+  EXPECT_TRUE(a.Stop()) << "lahza serve did not exit cleanly on SIGTERM:\n" << a.Log();
+  EXPECT_TRUE(b.Stop()) << "lahza serve did not exit cleanly on SIGTERM:\n" << b.Log();
 
   auto store = store::Open(db);
   ASSERT_TRUE(store.ok());
