@@ -287,6 +287,7 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
                                     Params({Now(), request.Param("id")}));
       if (!revoked) return http::ErrorResponse(revoked.error());
       std::lock_guard lock(sessions_mutex_);
+      ++forget_epoch_;
       std::erase_if(sessions_, [&](const auto& entry) { return entry.second.caller.customer_id == request.Param("id"); });
     }
     return http::Json({{"customer_id", request.Param("id")}, {"state", state}});

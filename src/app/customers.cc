@@ -290,8 +290,10 @@ Result<Caller> AppImpl::Authenticate(const http::Request& request) {
   std::string token_hash = HashSecret(token);
   std::string device = request.Header("x-device-id");
   int64_t now = Now();
+  uint64_t epoch = 0;
   {
     std::lock_guard lock(sessions_mutex_);
+    epoch = forget_epoch_;
     auto it = sessions_.find(token_hash);
     if (it != sessions_.end() && now - it->second.checked_at < kSessionCacheSeconds) {
       if (it->second.expires_at <= now) return Error("app.unauthorized", "expired");
@@ -308,14 +310,22 @@ Result<Caller> AppImpl::Authenticate(const http::Request& request) {
   if (rows->rows.empty()) return Error("app.unauthorized");
   const store::Row& row = rows->rows[0];
   if (store::AsInt(row[3]) != 0 || store::AsText(row[4]) == "suspended") {
-    ForgetSession(token_hash);
+    // No epoch bump: whoever revoked it bumped when they did; bumping here
+    // would let anyone replaying a dead token keep the cache from filling.
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(token_hash);
     return Error("app.unauthorized", "revoked");
   }
   CachedSession cached{Caller{store::AsText(row[0]), token_hash, store::AsText(row[1])}, store::AsInt(row[2]), now};
   {
     std::lock_guard lock(sessions_mutex_);
-    if (sessions_.size() > 100'000) sessions_.clear();  // bounded: a cache, never the truth
-    sessions_[token_hash] = cached;
+    // A logout or suspension since our snapshot may have revoked this very
+    // session after the SELECT read it: leave it uncached (the next request
+    // reads the database again) rather than undo the eviction.
+    if (forget_epoch_ == epoch) {
+      if (sessions_.size() > 100'000) sessions_.clear();  // bounded: a cache, never the truth
+      sessions_[token_hash] = cached;
+    }
   }
   if (cached.expires_at <= now) return Error("app.unauthorized", "expired");
   if (cached.caller.device_id != device) return Error("app.unauthorized", "device");
@@ -324,6 +334,7 @@ Result<Caller> AppImpl::Authenticate(const http::Request& request) {
 
 void AppImpl::ForgetSession(const std::string& token_hash) {
   std::lock_guard lock(sessions_mutex_);
+  ++forget_epoch_;
   sessions_.erase(token_hash);
 }
 

@@ -216,6 +216,13 @@ class AppImpl final : public App {
   };
   std::mutex sessions_mutex_;
   std::unordered_map<std::string, CachedSession> sessions_;
+  // Bumped (under sessions_mutex_) by whoever revokes sessions, after the
+  // revocation is written (logout, suspension). Authenticate reads
+  // app_sessions outside the lock; if a revocation landed between that read
+  // and the cache insert, the row it read may predate it, and caching that
+  // row would bring the revoked session back. So it caches only when the
+  // epoch is the one it saw before reading.
+  uint64_t forget_epoch_ = 0;
 
  public:
   void ForgetSession(const std::string& token_hash);
