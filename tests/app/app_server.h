@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/app.h"
+#include "core/cairo_time.h"
 #include "http/server.h"
 #include "http/test_client.h"
 #include "ipn/switch.h"
@@ -39,7 +40,9 @@ class AppServer {
     auto ledger = ledger::Ledger::Open(*store_);
     EXPECT_TRUE(ledger.ok());
     ledger_ = std::move(*ledger);
-    auto network = ipn::Switch::Open(*store_, *ledger_);
+    ipn::SwitchOptions switch_options;
+    switch_options.clock = &switch_clock_;
+    auto network = ipn::Switch::Open(*store_, *ledger_, std::move(switch_options));
     EXPECT_TRUE(network.ok()) << (network.ok() ? "" : network.error().code + " " + network.error().detail);
     network_ = std::move(*network);
     options.admin_token = kAdminToken;
@@ -68,6 +71,9 @@ class AppServer {
 
  private:
   ManualClock clock_;
+  // The switch's own: it only names the Cairo day and month that limits count
+  // in, and a fixed noon keeps a run across Cairo midnight on one day.
+  ManualClock switch_clock_{FromCairo(2026, 11, 25, 12, 0).value()};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<ipn::Switch> network_;

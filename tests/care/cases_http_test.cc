@@ -31,7 +31,9 @@ class CareServer {
     auto ledger = ledger::Ledger::Open(*store_);
     EXPECT_TRUE(ledger.ok());
     ledger_ = std::move(*ledger);
-    auto network = ipn::Switch::Open(*store_, *ledger_);
+    ipn::SwitchOptions switch_options;
+    switch_options.clock = &switch_clock_;
+    auto network = ipn::Switch::Open(*store_, *ledger_, std::move(switch_options));
     EXPECT_TRUE(network.ok());
     network_ = std::move(*network);
     app::AppOptions options;
@@ -73,6 +75,9 @@ class CareServer {
 
  private:
   ManualClock clock_;
+  // The switch's own: it only names the Cairo day and month that limits count
+  // in, and a fixed noon keeps a run across Cairo midnight on one day.
+  ManualClock switch_clock_{FromCairo(2026, 11, 25, 12, 0).value()};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<ipn::Switch> network_;
