@@ -162,6 +162,11 @@ AppImpl::AppImpl(store::Store& store, ipn::Switch& network, AppOptions options)
   if (options_.clock == nullptr) options_.clock = &system_clock_;
 }
 
+// The switch's notifier captures this object; clearing it waits for any
+// callback in flight, so none runs into a destroyed App (the members it uses
+// are still alive while this body runs).
+AppImpl::~AppImpl() { network_.SetNotifier({}); }
+
 Status AppImpl::Migrate() { return store::Migrate(store_, "app", Migrations()); }
 
 Result<std::unique_ptr<App>> App::Open(store::Store& store, ipn::Switch& network, AppOptions options) {

@@ -52,9 +52,8 @@ class App {
  public:
   // Applies the app's migrations. `network` is the switch every payment and
   // account verification goes through; the App installs itself as the
-  // switch's notifier (history and notifications). Both must outlive the App,
-  // and the switch must stop calling (no transfers in flight) before the App
-  // is destroyed.
+  // switch's notifier (history and notifications). Both must outlive the App;
+  // destroying the App clears the notifier, waiting for calls in flight.
   static Result<std::unique_ptr<App>> Open(store::Store& store, ipn::Switch& network, AppOptions options);
   virtual ~App() = default;
 

@@ -121,6 +121,7 @@ int StatusForPaymentError(const Error& error);
 class AppImpl final : public App {
  public:
   AppImpl(store::Store& store, ipn::Switch& network, AppOptions options);
+  ~AppImpl() override;
   void AddRoutes(http::Router& router) override;
   Status AuthorizeAdmin(const http::Request& request) override;
   Status Migrate();

@@ -127,6 +127,13 @@ int Serve(const ServeOptions& options) {
   // Transfers whose payee timed out after the debit are settled in the
   // background: completed or returned to the payer.
   if (options.reconcile_ms > 0) (*network)->StartReconciler(std::chrono::milliseconds(options.reconcile_ms));
+  // Every return from here on (a port in use, care failing to set up) stops
+  // the reconciler before the app, the switch and the store it works on are
+  // destroyed: it is declared after them, so it goes first.
+  struct ReconcilerStop {
+    ipn::Switch& network;
+    ~ReconcilerStop() { network.StopReconciler(); }
+  } reconciler_stop{**network};
 
   // Customer care: cases diagnosed against the switch, agents, and the
   // customer's identity taken from the app's own session check.

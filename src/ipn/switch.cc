@@ -548,17 +548,16 @@ std::vector<std::string> Switch::Impl::UsageScopes(const std::string& user, cons
 }
 
 void Switch::Impl::Notify(const std::vector<Notification>& notifications) {
-  std::function<void(const Notification&)> hook;
-  {
-    std::lock_guard lock(notifier_mutex_);
-    hook = notifier_;
-  }
-  if (!hook) return;
-  for (const auto& n : notifications) hook(n);
+  // Called under the lock (shared: callbacks run in parallel), not on a copy,
+  // so SetNotifier({}) returning means no callback still runs into whoever
+  // installed it (the App captures its own raw pointer).
+  std::shared_lock lock(notifier_mutex_);
+  if (!notifier_) return;
+  for (const auto& n : notifications) notifier_(n);
 }
 
 void Switch::Impl::SetNotifier(std::function<void(const Notification&)> notifier) {
-  std::lock_guard lock(notifier_mutex_);
+  std::unique_lock lock(notifier_mutex_);
   notifier_ = std::move(notifier);
 }
 

@@ -268,6 +268,8 @@ class Switch {
 
   // --- notifications: an outbox table written with each state change; the
   // hook (if any) runs after the commit, on the thread that made the change.
+  // Replacing or clearing it waits for calls of the old hook in flight; a
+  // hook must not call SetNotifier itself.
   void SetNotifier(std::function<void(const Notification&)> notifier);
   Result<std::vector<Notification>> NotificationsFor(std::string_view ir);
 

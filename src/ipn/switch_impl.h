@@ -154,7 +154,10 @@ class Switch::Impl {
   mutable std::shared_mutex faults_mutex_;
   std::map<std::string, Fault, std::less<>> faults_;
 
-  std::mutex notifier_mutex_;
+  // Held shared while the notifier runs, exclusively to replace it: clearing
+  // the notifier waits for callbacks in flight, so its owner may be destroyed
+  // right after. A callback must never call SetNotifier (it would deadlock).
+  std::shared_mutex notifier_mutex_;
   std::function<void(const Notification&)> notifier_;
 
   std::mutex reconcile_mutex_;
