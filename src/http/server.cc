@@ -83,7 +83,10 @@ struct Server::Impl {
   const Router& router;
   ServerOptions options;
   net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // On a strand: the accept handler re-arms async_accept on whichever io
+  // thread ran it, and Stop()'s close must not run on another at that moment
+  // (an acceptor is not safe for concurrent use).
+  tcp::acceptor acceptor{net::make_strand(ioc)};
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   bool started = false;
@@ -257,7 +260,7 @@ void Server::Stop() {
     impl_->changed.notify_all();
     return;
   }
-  net::post(impl_->ioc, [this] {
+  net::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
   });
