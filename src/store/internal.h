@@ -1,7 +1,9 @@
 // Internals shared by the store's .cc files; not part of the public interface.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +38,34 @@ Error Conflict(std::string detail);
 Error Busy(std::string detail);
 Error Failure(std::string detail);
 Error Aborted();  // statement after an earlier error in the same transaction
+
+// Idle connections kept for the next transaction, at most `max_idle`; both
+// backends pool the same way and differ only in when a connection is unfit to
+// keep (a backend checks that before Keep).
+template <class Connection>
+class IdleConnections {
+ public:
+  explicit IdleConnections(size_t max_idle) : max_idle_(max_idle) {}
+
+  // The most recently kept connection, or nullptr when none is idle.
+  std::unique_ptr<Connection> Take() {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) return nullptr;
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    return connection;
+  }
+
+  // Keeps `connection` for reuse, or closes it when the pool is full.
+  void Keep(std::unique_ptr<Connection> connection) {
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < max_idle_) idle_.push_back(std::move(connection));
+  }
+
+ private:
+  const size_t max_idle_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+};
 
 }  // namespace lahza::store::internal

@@ -377,26 +377,17 @@ class PostgresStore final : public Store {
 
   void Give(std::unique_ptr<Connection> connection) {
     if (connection->broken || !connection->conn.is_open()) return;
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(connection));
+    idle_.Keep(std::move(connection));
   }
 
  private:
   Result<std::unique_ptr<Connection>> Take() {
-    {
-      std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
-        idle_.pop_back();
-        return connection;
-      }
-    }
+    if (auto idle = idle_.Take()) return idle;
     return Connect();
   }
 
   std::string url_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  internal::IdleConnections<Connection> idle_{kMaxIdleConnections};
 };
 
 void PostgresTransaction::Finish() {

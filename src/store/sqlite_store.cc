@@ -331,28 +331,19 @@ class SqliteStore final : public Store {
 
   void Give(std::unique_ptr<Connection> connection) {
     if (!sqlite3_get_autocommit(connection->db())) return;  // still inside a transaction: drop it
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(connection));
+    idle_.Keep(std::move(connection));
   }
 
   void ReleaseWriter() { gate_.Release(); }
 
  private:
   Result<std::unique_ptr<Connection>> Take() {
-    {
-      std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
-        idle_.pop_back();
-        return connection;
-      }
-    }
+    if (auto idle = idle_.Take()) return idle;
     return Connect();
   }
 
   std::string path_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  internal::IdleConnections<Connection> idle_{kMaxIdleConnections};
   WriterGate gate_;
 };
 
