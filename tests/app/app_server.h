@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 #include <cctype>
+#include <functional>
 #include <string>
 
 #include "app/app.h"
@@ -31,9 +32,20 @@ struct Reply {
   std::string code() const { return body.contains("error") ? body["error"].value("code", "") : ""; }
 };
 
+class AppServer;
+
+// What another suite adds to the app's test server (care adds its services and
+// routes, as `lahza serve` wires them): `configure` runs on the app's options
+// before the app opens, `add_routes` after the app's own routes.
+struct AppServerExtras {
+  std::function<void(AppServer&, app::AppOptions&)> configure;
+  std::function<void(AppServer&, http::Router&)> add_routes;
+  size_t max_body_bytes = 0;  // 0: the server's default
+};
+
 class AppServer {
  public:
-  explicit AppServer(const std::string& backend, app::AppOptions options = {})
+  explicit AppServer(const std::string& backend, app::AppOptions options = {}, AppServerExtras extras = {})
       : clock_(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())) {
     store_ = store::FreshStore(backend);
     if (!store_) return;
@@ -48,13 +60,16 @@ class AppServer {
     options.admin_token = kAdminToken;
     options.pin_hashing = app::PinHashing::kMinimum;
     options.clock = &clock_;
+    if (extras.configure) extras.configure(*this, options);
     auto opened = app::App::Open(*store_, *network_, options);
     EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().code + " " + opened.error().detail);
     app_ = std::move(*opened);
     http::AddHealthRoute(router_);
     app_->AddRoutes(router_);
+    if (extras.add_routes) extras.add_routes(*this, router_);
     http::ServerOptions server_options;
     server_options.access_log = false;
+    if (extras.max_body_bytes > 0) server_options.max_body_bytes = extras.max_body_bytes;
     server_ = std::make_unique<http::Server>(router_, server_options);
     EXPECT_TRUE(server_->Start().ok());
   }
@@ -66,6 +81,7 @@ class AppServer {
   uint16_t port() const { return server_->port(); }
   ManualClock& clock() { return clock_; }
   ipn::Switch& network() { return *network_; }
+  app::App& app() { return *app_; }
   store::Store& store() { return *store_; }
   const http::Router& router() const { return router_; }
 

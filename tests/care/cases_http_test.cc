@@ -22,71 +22,48 @@ using lahza::testing::Reply;
 using lahza::testing::TestNationalId;
 using nlohmann::json;
 
+// The app's test server with care's services and routes added, as `lahza
+// serve` wires them: the app asks care whether a customer's transfers are
+// frozen, care authenticates customers through the app.
 class CareServer {
  public:
-  explicit CareServer(const std::string& backend)
-      : clock_(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())) {
-    store_ = store::FreshStore(backend);
-    if (!store_) return;
-    auto ledger = ledger::Ledger::Open(*store_);
-    EXPECT_TRUE(ledger.ok());
-    ledger_ = std::move(*ledger);
-    ipn::SwitchOptions switch_options;
-    switch_options.clock = &switch_clock_;
-    auto network = ipn::Switch::Open(*store_, *ledger_, std::move(switch_options));
-    EXPECT_TRUE(network.ok());
-    network_ = std::move(*network);
-    app::AppOptions options;
-    options.admin_token = lahza::testing::kAdminToken;
-    options.pin_hashing = app::PinHashing::kMinimum;
-    options.clock = &clock_;
-    // As lahza serve wires it: the app asks care whether a customer is frozen.
-    options.transfers_frozen = [this](std::string_view customer_id) { return TransfersFrozen(*store_, customer_id); };
-    auto opened = app::App::Open(*store_, *network_, options);
-    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().code);
-    app_ = std::move(*opened);
-    diagnoser_ = std::make_unique<Diagnoser>(*network_, clock_);
-    auto cases = CaseService::Create(*store_, clock_, diagnoser_.get());
-    EXPECT_TRUE(cases.ok());
-    cases_ = std::move(*cases);
-    auto agents = AgentDirectory::Open(*store_);
-    EXPECT_TRUE(agents.ok());
-    agents_ = std::move(*agents);
-    app_->AddRoutes(router_);
-    AddCareRoutes(router_, CareServices{cases_.get(), agents_.get(), AuthenticateThroughApp(router_), &clock_});
-    app::App* app = app_.get();
-    AddCareAdminRoutes(router_, CareAdminServices{agents_.get(),
-                                                  [app](const http::Request& request) { return app->AuthorizeAdmin(request); },
-                                                  &network_->directory()});
-    http::ServerOptions server_options;
-    server_options.access_log = false;
-    server_options.max_body_bytes = 4 * 1024 * 1024;  // screenshots travel as base64
-    server_ = std::make_unique<http::Server>(router_, server_options);
-    EXPECT_TRUE(server_->Start().ok());
-  }
-  ~CareServer() {
-    if (server_) server_->Stop();
-    if (network_) network_->SetNotifier({});
-  }
-  bool ready() const { return server_ != nullptr; }
-  uint16_t port() const { return server_->port(); }
-  ipn::Switch& network() { return *network_; }
+  explicit CareServer(const std::string& backend) : server_(backend, {}, Extras()) {}
+  bool ready() const { return server_.ready(); }
+  uint16_t port() const { return server_.port(); }
+  ipn::Switch& network() { return server_.network(); }
   AgentDirectory& agents() { return *agents_; }
 
  private:
-  ManualClock clock_;
-  // The switch's own: it only names the Cairo day and month that limits count
-  // in, and a fixed noon keeps a run across Cairo midnight on one day.
-  ManualClock switch_clock_{FromCairo(2026, 11, 25, 12, 0).value()};
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<ledger::Ledger> ledger_;
-  std::unique_ptr<ipn::Switch> network_;
-  std::unique_ptr<app::App> app_;
+  lahza::testing::AppServerExtras Extras() {
+    lahza::testing::AppServerExtras extras;
+    extras.max_body_bytes = 4 * 1024 * 1024;  // screenshots travel as base64
+    extras.configure = [](lahza::testing::AppServer& s, app::AppOptions& options) {
+      store::Store* store = &s.store();
+      options.transfers_frozen = [store](std::string_view customer_id) { return TransfersFrozen(*store, customer_id); };
+    };
+    extras.add_routes = [this](lahza::testing::AppServer& s, http::Router& router) {
+      diagnoser_ = std::make_unique<Diagnoser>(s.network(), s.clock());
+      auto cases = CaseService::Create(s.store(), s.clock(), diagnoser_.get());
+      EXPECT_TRUE(cases.ok());
+      if (cases.ok()) cases_ = std::move(*cases);
+      auto agents = AgentDirectory::Open(s.store());
+      EXPECT_TRUE(agents.ok());
+      if (agents.ok()) agents_ = std::move(*agents);
+      AddCareRoutes(router, CareServices{cases_.get(), agents_.get(), AuthenticateThroughApp(router), &s.clock()});
+      app::App* app = &s.app();
+      AddCareAdminRoutes(router, CareAdminServices{agents_.get(),
+                                                   [app](const http::Request& request) { return app->AuthorizeAdmin(request); },
+                                                   &s.network().directory()});
+    };
+    return extras;
+  }
+
+  // Declared before the server: its set-up fills them, and they outlive it
+  // (the server stops before care's services go).
   std::unique_ptr<Diagnoser> diagnoser_;
   std::unique_ptr<CaseService> cases_;
   std::unique_ptr<AgentDirectory> agents_;
-  http::Router router_;
-  std::unique_ptr<http::Server> server_;
+  lahza::testing::AppServer server_;
 };
 
 class CareHttpTest : public ::testing::TestWithParam<std::string> {
