@@ -3,6 +3,7 @@
 // the SMS outbox, transactions and reconciliation. A separate bearer token
 // (lahza serve --admin-token, or app_admin_tokens created by seed-demo);
 // customer tokens never work here.
+#include <cassert>
 #include <sodium.h>
 
 #include <algorithm>
@@ -46,27 +47,29 @@ Result<json> ObjectField(const json& body, const char* name) {
 
 // Every field an exact integer; the ranges and their order are the switch's
 // rules (Policy::Validate), checked once the whole policy is read.
-Result<ipn::Limits> ParseLimits(const json& object) {
-  LAHZA_TRY(http::CheckFields(object, {"per_transaction", "daily", "monthly"}));
-  ipn::Limits limits;
-  for (auto [name, field] : {std::pair{"per_transaction", &limits.per_transaction}, std::pair{"daily", &limits.daily},
-                             std::pair{"monthly", &limits.monthly}}) {
+Status ReadIntFields(const json& object, std::initializer_list<std::string_view> names,
+                     std::initializer_list<int64_t*> targets) {
+  assert(names.size() == targets.size());
+  LAHZA_TRY(http::CheckFields(object, names));
+  auto target = targets.begin();
+  for (std::string_view name : names) {
     auto value = http::IntField(object, name);
     if (!value) return value.error();
-    *field = *value;
+    **target++ = *value;
   }
+  return {};
+}
+
+Result<ipn::Limits> ParseLimits(const json& object) {
+  ipn::Limits limits;
+  LAHZA_TRY(ReadIntFields(object, {"per_transaction", "daily", "monthly"},
+                          {&limits.per_transaction, &limits.daily, &limits.monthly}));
   return limits;
 }
 
 Result<ipn::FeeRule> ParseFee(const json& object) {
-  LAHZA_TRY(http::CheckFields(object, {"basis_points", "min", "max"}));
   ipn::FeeRule fee;
-  for (auto [name, field] : {std::pair{"basis_points", &fee.basis_points}, std::pair{"min", &fee.min},
-                             std::pair{"max", &fee.max}}) {
-    auto value = http::IntField(object, name);
-    if (!value) return value.error();
-    *field = *value;
-  }
+  LAHZA_TRY(ReadIntFields(object, {"basis_points", "min", "max"}, {&fee.basis_points, &fee.min, &fee.max}));
   return fee;
 }
 
