@@ -182,8 +182,8 @@ int Serve(const ServeOptions& options) {
   spdlog::info("lahza serve: signal {}, stopping", received);
   server.Stop();
   refresher.Stop();
-  (*network)->StopReconciler();
-  (*network)->SetNotifier({});
+  // The reconciler stops with reconciler_stop and the app clears its notifier
+  // as it is destroyed, in that order, as on every other return.
   return 0;
 }
 
