@@ -142,29 +142,9 @@ CREATE TABLE ipn_policy (
 
 // Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.
 std::u32string Decode(std::string_view s) {
-  std::u32string out;
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    bool bad = false;
-    for (int k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) bad = true;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (bad) {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    out.push_back(cp);
-    i += len;
+  std::u32string out = DecodeUtf8(s);
+  for (char32_t& c : out) {
+    if (c == kInvalidCodePoint) c = 0xFFFD;
   }
   return out;
 }
