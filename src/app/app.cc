@@ -165,7 +165,7 @@ AppImpl::AppImpl(store::Store& store, ipn::Switch& network, AppOptions options)
 // The switch's notifier captures this object; clearing it waits for any
 // callback in flight, so none runs into a destroyed App (the members it uses
 // are still alive while this body runs).
-AppImpl::~AppImpl() { network_.SetNotifier({}); }
+AppImpl::~AppImpl() { network_.SetOutboxWriter({}); }
 
 Status AppImpl::Migrate() { return store::Migrate(store_, "app", Migrations()); }
 
@@ -174,7 +174,9 @@ Result<std::unique_ptr<App>> App::Open(store::Store& store, ipn::Switch& network
   auto app = std::make_unique<AppImpl>(store, network, std::move(options));
   LAHZA_TRY(app->Migrate());
   AppImpl* raw = app.get();
-  network.SetNotifier([raw](const ipn::Notification& notification) { raw->OnNetworkNotification(notification); });
+  network.SetOutboxWriter([raw](store::Transaction& tx, const ipn::Notification& notification) {
+    return raw->StoreNotification(tx, notification);
+  });
   return std::unique_ptr<App>(std::move(app));
 }
 

@@ -301,11 +301,11 @@ http::Response AppImpl::Donate(http::Request& request) {
   return PaymentResponse(Pay(request, *caller, order));
 }
 
-// The switch tells us of every state change after it committed it; a
-// received payment becomes the payee's history row, and each change a
-// notification in the customer's own words.
-void AppImpl::OnNetworkNotification(const ipn::Notification& notification) {
-  Status written = writer_.Run([&](store::Transaction& tx) -> Status {
+// The switch hands us every state change inside the transaction that makes
+// it (its outbox writer): a received payment becomes the payee's history row,
+// and each change a notification in the customer's own words.
+Status AppImpl::StoreNotification(store::Transaction& tx, const ipn::Notification& notification) {
+  {
     std::vector<std::string> customers;
     if (!notification.user_id.empty()) {
       customers.push_back(notification.user_id);  // the payer
@@ -336,8 +336,7 @@ void AppImpl::OnNetworkNotification(const ipn::Notification& notification) {
                        {{"amount", money.ToEnglish()}, {"amount_ar", money.ToArabic()}, {"ir", notification.ir}}, notification.ir));
     }
     return {};
-  });
-  if (!written) spdlog::error("app: notification {} not stored: {}", notification.id, written.error().code);
+  }
 }
 
 }  // namespace lahza::app

@@ -175,8 +175,9 @@ class AppImpl final : public App {
   Result<ipn::TransactionView> Pay(const http::Request& request, const Caller& caller, const PaymentOrder& order);
   http::Response PaymentResponse(const Result<ipn::TransactionView>& view);
   // The switch's notifications: the payee's history row and every customer
-  // notification (sent, received, failed, pending, reversed).
-  void OnNetworkNotification(const ipn::Notification& notification);
+  // notification (sent, received, failed, pending, reversed), written inside
+  // the switch's transaction (Switch::SetOutboxWriter).
+  Status StoreNotification(store::Transaction& tx, const ipn::Notification& notification);
   http::Response Lookup(http::Request& request);
   http::Response Send(http::Request& request);
   http::Response Limits(http::Request& request);

@@ -190,21 +190,30 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
   send.amount = order.amount;
   send.channel = "app";
   send.note = order.note;
-  auto view = network_.Send(send);
-  if (!view) return view.error();
-  // The payer's history row; the switch's notifier adds the payee's side and
-  // every notification (see OnNetworkNotification).
-  std::string counterparty = order.counterparty.empty() ? view->payee_identifier : order.counterparty;
-  std::string counterparty_name = view->payee_masked_name_en.empty() ? view->payee_masked_name_ar : view->payee_masked_name_en;
-  Status recorded = writer_.Run([&](store::Transaction& tx) -> Status {
+  // The payer's history row: inside the switch's own commit when it decides
+  // the send in one step, else right after. The switch's outbox writer adds
+  // the payee's side and every notification (see StoreNotification).
+  bool recorded_with_send = false;
+  auto history_row = [&](store::Transaction& tx, const ipn::TransactionView& view) -> Status {
+    std::string counterparty = order.counterparty.empty() ? view.payee_identifier : order.counterparty;
+    std::string counterparty_name = view.payee_masked_name_en.empty() ? view.payee_masked_name_ar : view.payee_masked_name_en;
     return Done(tx.Execute(
         "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
         "counterparty_name, note, created_at) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10) "
         "ON CONFLICT (customer_id, ir, direction) DO NOTHING",
-        Params({caller.customer_id, view->ir, order.type, view->amount, view->fee, account_id, counterparty,
-                counterparty_name, order.note, view->created_ms / 1000})));
-  });
-  if (!recorded) spdlog::error("app: history row for {} not written: {}", view->ir, recorded.error().code);
+        Params({caller.customer_id, view.ir, order.type, view.amount, view.fee, account_id, counterparty,
+                counterparty_name, order.note, view.created_ms / 1000})));
+  };
+  send.record_with_outcome = [&](store::Transaction& tx, const ipn::TransactionView& view) {
+    recorded_with_send = true;
+    return history_row(tx, view);
+  };
+  auto view = network_.Send(send);
+  if (!view) return view.error();
+  if (!recorded_with_send) {
+    Status recorded = writer_.Run([&](store::Transaction& tx) { return history_row(tx, *view); });
+    if (!recorded) spdlog::error("app: history row for {} not written: {}", view->ir, recorded.error().code);
+  }
   return view;
 }
 

@@ -88,14 +88,7 @@ class Local final : public LocalInstitution {
     auto account = Lookup({AccountKeyKind::kAccountNumber, order.account_number});
     if (!account.ok()) return account.error();
     if (account->status != AccountStatus::kOpen) return Error("ipn.payer_account_closed", order.account_number);
-    std::vector<ledger::Transfer> holds;
-    holds.push_back(HoldTransfer(order.ir + "/hold", account->ledger_account, accounts_.clearing, order.amount,
-                                 internal::kTransferHold, order));
-    if (order.fee > 0) {
-      holds.push_back(HoldTransfer(order.ir + "/fee", account->ledger_account, accounts_.fees, order.fee,
-                                   internal::kTransferFeeHold, order));
-    }
-    auto results = ledger_.CreateTransfers(holds);
+    auto results = ledger_.CreateTransfers(HoldTransfers(order, account->ledger_account));
     if (!results.ok()) return results.error();  // nothing applied
     ledger::TransferCode failed = ledger::TransferCode::kOk;
     for (const auto& r : *results) {
@@ -112,11 +105,7 @@ class Local final : public LocalInstitution {
   }
 
   Status PostHold(std::string_view ir) override {
-    std::vector<ledger::Transfer> posts{Resolve(std::string(ir) + "/post", std::string(ir) + "/hold",
-                                                ledger::transfer_flags::kPostPending),
-                                        Resolve(std::string(ir) + "/fee-post", std::string(ir) + "/fee",
-                                                ledger::transfer_flags::kPostPending)};
-    auto results = ledger_.CreateTransfers(posts);
+    auto results = ledger_.CreateTransfers(PostTransfers(ir, true));
     if (!results.ok()) return results.error();
     const auto& principal = (*results)[0];
     if (!principal.ok()) {
@@ -138,6 +127,43 @@ class Local final : public LocalInstitution {
   }
 
   Status VoidHold(std::string_view ir) override { return VoidHolds(std::string(ir)); }
+
+  std::vector<ledger::Transfer> HoldTransfers(const DebitOrder& order, int64_t payer_ledger_account) const override {
+    std::vector<ledger::Transfer> holds;
+    holds.push_back(HoldTransfer(order.ir + "/hold", payer_ledger_account, accounts_.clearing, order.amount,
+                                 internal::kTransferHold, order));
+    if (order.fee > 0) {
+      holds.push_back(HoldTransfer(order.ir + "/fee", payer_ledger_account, accounts_.fees, order.fee,
+                                   internal::kTransferFeeHold, order));
+    }
+    return holds;
+  }
+
+  ledger::Transfer CreditTransfer(const CreditOrder& order, int64_t payee_ledger_account) const override {
+    ledger::Transfer t;
+    t.id = order.ir + "/credit";
+    t.debit_account_id = accounts_.clearing;
+    t.credit_account_id = payee_ledger_account;
+    t.amount = order.amount;
+    t.code = internal::kTransferCredit;
+    t.user_data = order.ir;
+    return t;
+  }
+
+  // with_fee: also post the fee hold (PostHold always asks, and a fee-free
+  // transfer's fee post finds nothing).
+  std::vector<ledger::Transfer> PostTransfers(std::string_view ir_view, bool with_fee) const override {
+    std::string ir(ir_view);
+    std::vector<ledger::Transfer> posts{Resolve(ir + "/post", ir + "/hold", ledger::transfer_flags::kPostPending)};
+    if (with_fee) posts.push_back(Resolve(ir + "/fee-post", ir + "/fee", ledger::transfer_flags::kPostPending));
+    return posts;
+  }
+
+  std::vector<ledger::Transfer> VoidTransfers(std::string_view ir_view) const override {
+    std::string ir(ir_view);
+    return {Resolve(ir + "/void", ir + "/hold", ledger::transfer_flags::kVoidPending),
+            Resolve(ir + "/fee-void", ir + "/fee", ledger::transfer_flags::kVoidPending)};
+  }
 
   Result<bool> CancelDebit(std::string_view ir_view) override {
     std::string ir(ir_view);
@@ -170,14 +196,7 @@ class Local final : public LocalInstitution {
         return Error("ipn.name_mismatch", account->account_number);
       }
     }
-    ledger::Transfer t;
-    t.id = order.ir + "/credit";
-    t.debit_account_id = accounts_.clearing;
-    t.credit_account_id = account->ledger_account;
-    t.amount = order.amount;
-    t.code = internal::kTransferCredit;
-    t.user_data = order.ir;
-    auto r = ApplyOne(t);
+    auto r = ApplyOne(CreditTransfer(order, account->ledger_account));
     if (!r.ok()) return r.error();
     if (r->code == ledger::TransferCode::kExistsWithDifferentFields) return Error("ipn.credit_fenced", order.ir);
     if (!r->ok()) return ledger::ToError(r->code);
@@ -362,8 +381,8 @@ class Local final : public LocalInstitution {
   }
 
  private:
-  ledger::Transfer HoldTransfer(std::string id, int64_t from, int64_t to, int64_t amount, int64_t code,
-                                const DebitOrder& order) {
+  static ledger::Transfer HoldTransfer(std::string id, int64_t from, int64_t to, int64_t amount, int64_t code,
+                                       const DebitOrder& order) {
     ledger::Transfer t;
     t.id = std::move(id);
     t.debit_account_id = from;
@@ -395,9 +414,7 @@ class Local final : public LocalInstitution {
   // already voided is fine (the money is free). ipn.hold_posted when the
   // principal was posted meanwhile.
   Status VoidHolds(const std::string& ir) {
-    std::vector<ledger::Transfer> voids{Resolve(ir + "/void", ir + "/hold", ledger::transfer_flags::kVoidPending),
-                                        Resolve(ir + "/fee-void", ir + "/fee", ledger::transfer_flags::kVoidPending)};
-    auto results = ledger_.CreateTransfers(voids);
+    auto results = ledger_.CreateTransfers(VoidTransfers(ir));
     if (!results.ok()) return results.error();
     for (const auto& r : *results) {
       switch (r.code) {

@@ -13,11 +13,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
+#include "ledger/ledger.h"
 
 namespace lahza::store { class Store; }
-namespace lahza::ledger { class Ledger; }
 
 namespace lahza::ipn {
 
@@ -125,6 +126,16 @@ struct NewAccount {
 // ledger. Beyond the switch's interface it lets its owner manage accounts.
 class LocalInstitution : public Institution {
  public:
+  // The ledger transfers this institution records for a debit hold, a credit
+  // and a post — the very ones DebitHold, Credit, PostHold and VoidHold apply
+  // (same ids and fields). The switch applies them itself, inside its own
+  // transaction, when both sides of a send are in process and healthy: a
+  // whole send in one commit (see Switch's direct path in direct_send.cc).
+  virtual std::vector<ledger::Transfer> HoldTransfers(const DebitOrder& order, int64_t payer_ledger_account) const = 0;
+  virtual ledger::Transfer CreditTransfer(const CreditOrder& order, int64_t payee_ledger_account) const = 0;
+  virtual std::vector<ledger::Transfer> PostTransfers(std::string_view ir, bool with_fee) const = 0;
+  virtual std::vector<ledger::Transfer> VoidTransfers(std::string_view ir) const = 0;
+
   // Errors: ipn.account_exists, ipn.account_number_invalid, ipn.name_required,
   // mobile.* and card.* from the core validators.
   virtual Result<AccountInfo> OpenAccount(const NewAccount& account) = 0;

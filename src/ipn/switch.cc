@@ -108,7 +108,10 @@ Status Switch::Impl::Init() {
   if (options_.node < 0 || options_.node > IrReference::kMaxNode) return Error("ipn.policy_invalid", "node 0..999");
   LAHZA_TRY(internal::MigrateIpn(store_));
   LAHZA_TRY(LoadStoredPolicy());
-  writer_ = std::make_unique<store::BatchWriter>(store_);
+  writer_ = std::make_unique<store::BatchWriter>(
+      store_, 256,
+      store::BatchWriter::Hooks{[this] { direct_batch_.clear(); },
+                                [this](store::Transaction& tx) { return FinishDirectSends(tx); }});
   {
     // Resume after this node's last reference, so a restart with a clock that
     // went back can never reissue one.
@@ -512,7 +515,10 @@ Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_li
           std::vector<store::Value>{V(n.id), V(ir), V(n.kind), V(n.participant), V(n.account), V(n.user_id),
                                     V(n.amount), V(n.created_ms)});
       if (!ins.ok()) return ins.error();
-      if (ins->affected > 0) sent.push_back(std::move(n));
+      if (ins->affected > 0) {
+        LAHZA_TRY(WriteOutbox(tx, n));
+        sent.push_back(std::move(n));
+      }
     }
     return true;
   };
@@ -561,6 +567,17 @@ void Switch::Impl::SetNotifier(std::function<void(const Notification&)> notifier
   notifier_ = std::move(notifier);
 }
 
+void Switch::Impl::SetOutboxWriter(std::function<Status(store::Transaction&, const Notification&)> writer) {
+  std::unique_lock lock(outbox_writer_mutex_);
+  outbox_writer_ = std::move(writer);
+}
+
+Status Switch::Impl::WriteOutbox(store::Transaction& tx, const Notification& n) {
+  std::shared_lock lock(outbox_writer_mutex_);
+  if (!outbox_writer_) return {};
+  return outbox_writer_(tx, n);
+}
+
 Result<std::vector<Notification>> Switch::Impl::NotificationsFor(std::string_view ir) {
   auto rows = store_.Execute(
       "SELECT id, ir, kind, participant, account, user_id, amount, created_ms FROM ipn_outbox WHERE ir = $1 "
@@ -579,12 +596,16 @@ Result<std::vector<Notification>> Switch::Impl::NotificationsFor(std::string_vie
 // Send
 
 namespace {
-std::string Canonical(const SendRequest& r) {
+}  // namespace
+
+std::string Switch::Impl::Canonical(const SendRequest& r) {
   const char sep = '\x1f';
   return r.payer_participant + sep + r.payer_account + sep + std::string(PayeeKindName(r.payee.kind)) + sep +
          r.payee.value + sep + r.payee.participant + sep + std::to_string(r.amount) + sep + r.channel + sep +
          r.expected_payee_name + sep + r.note;
 }
+
+namespace {
 
 Status CheckText(const std::string& value, size_t max, const char* field, bool required) {
   if (required && value.empty()) return Error("ipn.field_required", field);
@@ -656,49 +677,24 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   int64_t now = internal::NowMs();
   int64_t hold_expires = now + options_.hold_timeout_seconds * 1000;
 
-  auto record = [&](store::Transaction& tx) -> Status {
-    auto ins = tx.Execute(
-        "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, "
-        "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
-        "payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms, "
-        "created_ms, updated_ms) VALUES ($1, $2, $3, $4, 'initiated', '', $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-        "'', '', $14, $15, $16, $17, 0, $18, $19, $19) ON CONFLICT DO NOTHING",
-        std::vector<store::Value>{
-            V(ir), V(request.user_id), V(request.client_request_id), V(Canonical(request)), V(request.amount),
-            V(*fee), V(request.channel), V(request.payer_participant), V(request.payer_account),
-            V(PayeeKindName(request.payee.kind)), V(route->identifier), V(route->participant),
-            V(route->key.kind == AccountKeyKind::kAccountNumber ? route->key.value : std::string()),
-            V(request.expected_payee_name), V(request.note), V(day), V(month), V(hold_expires), V(now)});
-    if (!ins.ok()) return ins.error();
-    // Taken: by a concurrent retry of this request (or, rarely, the IR by
-    // another process on the same node). A refusal, not an SQL error, so a
-    // batch of other transfers is not disturbed.
-    if (ins->affected == 0) return Error("ipn.duplicate_request");
-    // Reserve the amount against every limit in this same transaction: the
-    // conditional UPDATE is the check, so two concurrent sends can never
-    // both pass a limit that only one of them fits under.
-    const std::vector<std::string> scopes = UsageScopes(request.user_id, request.channel);
-    const Limits* limits[] = {&user, &channel};
-    for (size_t s = 0; s < scopes.size(); ++s) {
-      for (auto [period, limit, code] : {std::tuple{"d:" + day, limits[s]->daily, "ipn.limit_daily"},
-                                         std::tuple{"m:" + month, limits[s]->monthly, "ipn.limit_monthly"}}) {
-        std::vector<store::Value> k{V(scopes[s]), V(period)};
-        auto seed = tx.Execute(
-            "INSERT INTO ipn_usage (scope, period, used) VALUES ($1, $2, 0) ON CONFLICT (scope, period) DO NOTHING", k);
-        if (!seed.ok()) return seed.error();
-        auto up = tx.Execute(
-            "UPDATE ipn_usage SET used = used + $1 WHERE scope = $2 AND period = $3 AND used + $1 <= $4",
-            std::vector<store::Value>{V(request.amount), V(scopes[s]), V(period), V(limit)});
-        if (!up.ok()) return up.error();
-        if (up->affected == 0) return Error(code, scopes[s] + " " + period);
-      }
-    }
-    return AppendTimeline(tx, ir, now, TransferState::kInitiated, "initiated", "switch", "");
+  SendRecord record;
+  record.request = &request;
+  record.route = &*route;
+  record.policy = policy;
+  record.fee = *fee;
+  record.day = std::move(day);
+  record.month = std::move(month);
+  record.created_ms = now;
+  record.hold_expires_ms = hold_expires;
+  record.direct = PrepareDirect(request, *route, record);
+  const store::BatchWriter::Job record_job = [&](store::Transaction& tx) {
+    record.ir = ir;
+    return RecordSend(tx, record);
   };
   Status recorded = Error("ipn.internal", "not recorded");
   for (int attempt = 0; attempt < 3; ++attempt) {
     ir = generator_->Next().str();
-    recorded = writer_->Run(record);
+    recorded = writer_->Run(record_job);
     if (recorded.ok() || recorded.error().code != "ipn.duplicate_request") break;
     // A concurrent retry with the same client request id won the insert...
     auto again = FindRequest(request);
@@ -707,6 +703,10 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
     // ...or, rarely, another process on the same node issued this IR: take a new one.
   }
   if (!recorded.ok()) return recorded.error();
+  if (record.direct) {
+    Notify(record.notifications);
+    return DirectView(record);
+  }
   Process(ir, request, *route, *fee);
   return ReadView(ir);
 }
@@ -1170,6 +1170,10 @@ Result<SettlementReport> Switch::GetSettlementReport(int64_t window_id) {
 Result<int64_t> Switch::OpenWindowId() { return impl_->OpenWindowId(); }
 void Switch::SetNotifier(std::function<void(const Notification&)> notifier) {
   impl_->SetNotifier(std::move(notifier));
+}
+
+void Switch::SetOutboxWriter(std::function<Status(store::Transaction&, const Notification&)> writer) {
+  impl_->SetOutboxWriter(std::move(writer));
 }
 Result<std::vector<Notification>> Switch::NotificationsFor(std::string_view ir) {
   return impl_->NotificationsFor(ir);

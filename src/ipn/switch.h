@@ -31,7 +31,7 @@
 #include "ipn/participants.h"
 #include "ipn/policy.h"
 
-namespace lahza::store { class Store; }
+namespace lahza::store { class Store; class Transaction; }
 namespace lahza::ledger { class Ledger; }
 
 namespace lahza::ipn {
@@ -64,6 +64,8 @@ struct PayeeId {
   std::string participant;  // kAccountNumber only: the payee's institution (people pick the bank)
 };
 
+struct TransactionView;
+
 struct SendRequest {
   std::string user_id;            // the paying customer (limits are per user)
   std::string client_request_id;  // idempotency key, unique per user: a retry returns the first result
@@ -74,6 +76,14 @@ struct SendRequest {
   std::string channel = "app";
   std::string expected_payee_name;  // optional name check at the payee's institution
   std::string note;
+  // Optional, for a caller keeping its own rows about the send in the same
+  // database (the app's history row): when the switch decides the send in
+  // one step — the direct path, both institutions in process and healthy —
+  // this runs inside that one transaction with the outcome, so the caller's
+  // rows commit with the money; its error undoes the whole send. On the
+  // step-by-step path it is not called and the caller writes its rows after
+  // Send returns. Not part of the request's identity (idempotency).
+  std::function<Status(store::Transaction&, const TransactionView&)> record_with_outcome;
 };
 
 struct TimelineEntry {
@@ -271,6 +281,14 @@ class Switch {
   // Replacing or clearing it waits for calls of the old hook in flight; a
   // hook must not call SetNotifier itself.
   void SetNotifier(std::function<void(const Notification&)> notifier);
+  // Runs inside the very transaction that puts each notification in the
+  // outbox, on the switch's writer thread: a consumer on the same database
+  // (the app's notifications and history) stores what it derives from it
+  // atomically with the change — nothing is lost to a crash between two
+  // commits. Its error undoes the change (a send then fails whole; a
+  // reconciliation step is tried again). Replacing or clearing it waits for
+  // calls in flight; it must not call back into the switch.
+  void SetOutboxWriter(std::function<Status(store::Transaction&, const Notification&)> writer);
   Result<std::vector<Notification>> NotificationsFor(std::string_view ir);
 
  private:

@@ -56,6 +56,32 @@ class Switch::Impl {
     std::vector<Step> steps;                 // written to the timeline before this change
   };
 
+  // A send whose payer's and payee's institutions are both in process and
+  // without an injected fault: the whole of it (record, limits, holds,
+  // credit, posts, timeline, settlement entry, outbox) is written in ONE
+  // commit of the switch's writer, many sends per commit (direct_send.cc).
+  // The step-by-step path (Process) stays for everything else: faults,
+  // closed or unknown accounts, name checks.
+  //
+  // A SendRecord is what Send writes first, on either path.
+  struct SendRecord {
+    const SendRequest* request = nullptr;
+    const Route* route = nullptr;
+    std::shared_ptr<const Policy> policy;  // the one snapshot this send is checked against
+    int64_t fee = 0;
+    std::string day, month;  // Cairo: the limit periods
+    int64_t created_ms = 0;
+    int64_t hold_expires_ms = 0;
+    std::string ir;          // set per attempt
+    // The direct path (PrepareDirect found both accounts open and no fault).
+    bool direct = false;
+    AccountInfo payer, payee;
+    // Its outcome, set by FinishDirectSends.
+    int64_t decided_ms = 0;
+    std::string error_code;  // empty: completed
+    std::vector<Notification> notifications;
+  };
+
   enum class Outcome { kNothing, kCompleted, kReversed, kFailed, kUnresolved };
   enum class CallKind { kLookup, kDebit, kCredit, kInquiry };
 
@@ -105,6 +131,14 @@ class Switch::Impl {
   Result<std::optional<TransactionView>> FindRequest(const SendRequest& request);
   Result<TransactionView> Send(const SendRequest& request);
   void Process(const std::string& ir, const SendRequest& request, const Route& route, int64_t fee);
+  // direct_send.cc
+  static std::string Canonical(const SendRequest& request);  // the idempotency fingerprint
+  bool PrepareDirect(const SendRequest& request, const Route& route, SendRecord& record);
+  // Inserts the transaction and reserves its limits (a writer job); direct
+  // sends join direct_batch_ for FinishDirectSends.
+  Status RecordSend(store::Transaction& tx, SendRecord& record);
+  Status FinishDirectSends(store::Transaction& tx);
+  TransactionView DirectView(const SendRecord& record) const;
   void Finish(const std::string& ir, const std::string& actor);
   Result<Outcome> Resolve(const std::string& ir, const std::string& actor);
   Result<bool> Transition(const std::string& ir, std::initializer_list<TransferState> from, const Change& change);
@@ -133,6 +167,9 @@ class Switch::Impl {
 
   void Notify(const std::vector<Notification>& notifications);
   void SetNotifier(std::function<void(const Notification&)> notifier);
+  void SetOutboxWriter(std::function<Status(store::Transaction&, const Notification&)> writer);
+  // Calls the outbox writer (if any) for `n` inside `tx`.
+  Status WriteOutbox(store::Transaction& tx, const Notification& n);
   Result<std::vector<Notification>> NotificationsFor(std::string_view ir);
 
   store::Store& store_;
@@ -159,6 +196,8 @@ class Switch::Impl {
   // right after. A callback must never call SetNotifier (it would deadlock).
   std::shared_mutex notifier_mutex_;
   std::function<void(const Notification&)> notifier_;
+  std::shared_mutex outbox_writer_mutex_;  // the same discipline for the outbox writer
+  std::function<Status(store::Transaction&, const Notification&)> outbox_writer_;
 
   std::mutex reconcile_mutex_;
   std::mutex loop_mutex_;
@@ -166,6 +205,9 @@ class Switch::Impl {
   bool stop_ = false;
   std::thread loop_;
   std::mutex settlement_mutex_;
+  // Direct sends recorded in the writer's current transaction; touched only
+  // by the writer's thread (its jobs and hooks).
+  std::vector<SendRecord*> direct_batch_;
   std::unique_ptr<store::BatchWriter> writer_;  // last member: stops first
 };
 

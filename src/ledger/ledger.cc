@@ -543,6 +543,17 @@ class Ledger::Impl {
   }
 
   Result<std::vector<AccountResult>> CreateAccounts(std::span<const Account> accounts);
+  Result<std::vector<TransferResult>> ApplyInTransaction(store::Transaction& tx,
+                                                         std::span<const Transfer> transfers) {
+    std::vector<const Transfer*> pointers;
+    pointers.reserve(transfers.size());
+    for (const Transfer& t : transfers) pointers.push_back(&t);
+    std::vector<TransferResult> results;
+    // Ids are looked up first: a conflicting insert would abort the caller's
+    // whole transaction, not just this call.
+    LAHZA_TRY(ApplyBatch(tx, pointers, results, true));
+    return results;
+  }
   Result<int64_t> ExpireHolds();
   Result<std::optional<TransferRecord>> LookupTransfer(std::string_view id);
   Result<std::vector<TransferRecord>> TransfersForAccount(int64_t account_id, const HistoryQuery& query);
@@ -635,11 +646,14 @@ class Ledger::Impl {
     BatchReport report;
     bool look_first = look_first_batches_ > 0;
     if (look_first) --look_first_batches_;
+    std::vector<const Transfer*> transfers;
+    transfers.reserve(batch.size());
+    for (const Item& item : batch) transfers.push_back(&item.transfer);
     Status status = InWriteTransaction(
-        [&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, look_first); }, &report);
+        [&](store::Transaction& tx) { return ApplyBatch(tx, transfers, results, look_first); }, &report);
     if (!look_first && !status.ok() && status.error().code == "store.conflict") {
       look_first_batches_ = 16;
-      status = InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, batch, results, true); },
+      status = InWriteTransaction([&](store::Transaction& tx) { return ApplyBatch(tx, transfers, results, true); },
                                   &report);
     }
     if (status.ok()) {
@@ -654,8 +668,10 @@ class Ledger::Impl {
     return status;
   }
 
-  Status ApplyBatch(store::Transaction& tx, std::vector<Item>& batch, std::vector<TransferResult>& results,
-                    bool look_up_ids) {
+  // Also used by ApplyInTransaction, on the caller's thread and transaction:
+  // reads only options_ and the store.
+  Status ApplyBatch(store::Transaction& tx, std::span<const Transfer* const> batch,
+                    std::vector<TransferResult>& results, bool look_up_ids) {
     results.assign(batch.size(), TransferResult{});
     auto last_ts = LockWriter(tx);
     if (!last_ts.ok()) return last_ts.error();
@@ -668,8 +684,8 @@ class Ledger::Impl {
     std::vector<int64_t> account_ids;
     ids.reserve(batch.size());
     account_ids.reserve(batch.size() * 2);
-    for (const Item& item : batch) {
-      const Transfer& t = item.transfer;
+    for (const Transfer* transfer : batch) {
+      const Transfer& t = *transfer;
       if (!ValidTransferId(t.id)) continue;
       if (look_up_ids) ids.push_back(t.id);
       if (IsPostOrVoid(t.flags) && !t.pending_id.empty()) ids.push_back(t.pending_id);
@@ -678,8 +694,8 @@ class Ledger::Impl {
     }
     LAHZA_TRY(ws.LoadTransfers(tx, ids));
     // Holds posted or voided here bring their own accounts.
-    for (const Item& item : batch) {
-      const Transfer& t = item.transfer;
+    for (const Transfer* transfer : batch) {
+      const Transfer& t = *transfer;
       if (!IsPostOrVoid(t.flags)) continue;
       if (auto* hold = ws.FindTransfer(t.pending_id)) {
         account_ids.push_back(hold->record.transfer.debit_account_id);
@@ -689,7 +705,7 @@ class Ledger::Impl {
     LAHZA_TRY(ws.LoadAccounts(tx, std::move(account_ids)));
 
     for (size_t i = 0; i < batch.size(); ++i) {
-      results[i] = Decide(ws, batch[i].transfer, next_ts, now);
+      results[i] = Decide(ws, *batch[i], next_ts, now);
     }
     // Double entry holds batch by batch, so it holds for the whole database.
     assert(ws.debit_delta == ws.credit_delta);
@@ -1007,6 +1023,12 @@ Result<std::vector<TransferResult>> Ledger::CreateTransfers(std::span<const Tran
   // retrying all is safe because transfers are idempotent).
   if (waiter->error) return *waiter->error;
   return std::move(waiter->results);
+}
+
+Result<std::vector<TransferResult>> Ledger::ApplyInTransaction(store::Transaction& tx,
+                                                               std::span<const Transfer> transfers) {
+  if (transfers.empty()) return std::vector<TransferResult>{};
+  return impl_->ApplyInTransaction(tx, transfers);
 }
 
 void Ledger::SubmitAsync(Transfer transfer, Callback done) {

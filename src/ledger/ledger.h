@@ -256,6 +256,13 @@ class Ledger {
   // Applies `transfers` in order (each succeeds or fails on its own), all in
   // one or a few durable commits shared with other callers; blocks until done.
   Result<std::vector<TransferResult>> CreateTransfers(std::span<const Transfer> transfers);
+  // The same decisions as CreateTransfers, made inside the caller's write
+  // transaction `tx` instead of the committer's: for a caller whose own rows
+  // must commit atomically with these transfers (the switch writes a whole
+  // in-process send — holds, credit, posts and its own records — in one
+  // commit). Durable only when the caller commits; if the caller rolls back,
+  // none of it happened. Errors: store codes (the transaction is then unusable).
+  Result<std::vector<TransferResult>> ApplyInTransaction(store::Transaction& tx, std::span<const Transfer> transfers);
   // One transfer; the future is ready once its batch is durable.
   std::future<Result<TransferResult>> Submit(Transfer transfer);
   // One transfer; `done` runs on the committer thread after the commit (keep it

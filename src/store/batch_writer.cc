@@ -10,27 +10,6 @@ namespace {
 
 bool IsStoreError(const Status& status) { return !status.ok() && status.error().code.rfind("store.", 0) == 0; }
 
-// One job in its own write transaction, retried while the store is busy
-// (another process holds the write lock).
-Status RunAlone(Store& store, const BatchWriter::Job& job) {
-  Status last = Error("store.busy");
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    auto tx = store.Begin(Mode::kWrite);
-    if (tx.ok()) {
-      Status done = job(**tx);
-      if (done.ok()) done = (*tx)->Commit();
-      if (done.ok() || done.error().code != "store.busy") return done;
-      last = done;
-    } else if (tx.error().code != "store.busy") {
-      return tx.error();
-    } else {
-      last = tx.error();
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(std::min(200 * (attempt + 1), 20'000)));
-  }
-  return last;
-}
-
 }  // namespace
 
 // Each waiter sleeps on its own condition variable: waking only the jobs of
@@ -43,8 +22,31 @@ struct BatchWriter::Pending {
   std::condition_variable finished;
 };
 
-BatchWriter::BatchWriter(Store& store, size_t max_batch)
-    : store_(store), max_batch_(std::max<size_t>(max_batch, 1)), thread_([this] { Loop(); }) {}
+BatchWriter::BatchWriter(Store& store, size_t max_batch, Hooks hooks)
+    : store_(store), max_batch_(std::max<size_t>(max_batch, 1)), hooks_(std::move(hooks)), thread_([this] { Loop(); }) {}
+
+// One job in its own write transaction, retried while the store is busy
+// (another process holds the write lock).
+Status BatchWriter::RunAlone(const Job& job) {
+  Status last = Error("store.busy");
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto tx = store_.Begin(Mode::kWrite);
+    if (tx.ok()) {
+      if (hooks_.begin) hooks_.begin();
+      Status done = job(**tx);
+      if (done.ok() && hooks_.finish) done = hooks_.finish(**tx);
+      if (done.ok()) done = (*tx)->Commit();
+      if (done.ok() || done.error().code != "store.busy") return done;
+      last = done;
+    } else if (tx.error().code != "store.busy") {
+      return tx.error();
+    } else {
+      last = tx.error();
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(std::min(200 * (attempt + 1), 20'000)));
+  }
+  return last;
+}
 
 BatchWriter::~BatchWriter() {
   {
@@ -95,6 +97,7 @@ void BatchWriter::RunBatch(std::vector<Pending*>& batch) {
   bool poisoned = false;
   auto tx = store_.Begin(Mode::kWrite);
   if (!tx.ok()) poisoned = true;
+  if (!poisoned && hooks_.begin) hooks_.begin();
   for (size_t i = 0; i < batch.size() && !poisoned; ++i) {
     Transaction& t = **tx;
     if (!t.Execute("SAVEPOINT lahza_job").ok()) {
@@ -116,6 +119,7 @@ void BatchWriter::RunBatch(std::vector<Pending*>& batch) {
     }
     batch[i]->result = std::move(result);
   }
+  if (!poisoned && hooks_.finish && !hooks_.finish(**tx).ok()) poisoned = true;
   if (!poisoned) {
     Status committed = (*tx)->Commit();
     if (committed.ok()) return;
@@ -126,7 +130,7 @@ void BatchWriter::RunBatch(std::vector<Pending*>& batch) {
   }
   if (tx.ok()) tx->reset();  // roll back whatever the batch did
   // Nothing of the batch happened: run each job alone, with retries on busy.
-  for (Pending* p : batch) p->result = RunAlone(store_, *p->job);
+  for (Pending* p : batch) p->result = RunAlone(*p->job);
 }
 
 }  // namespace lahza::store

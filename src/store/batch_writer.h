@@ -27,7 +27,19 @@ class BatchWriter {
   // re-run in its own transaction.
   using Job = std::function<Status(Transaction&)>;
 
-  explicit BatchWriter(Store& store, size_t max_batch = 256);
+  // Optional steps around every transaction the writer runs (a batch, or a
+  // job re-run alone): `begin` before its first job, `finish` after its last
+  // job and before the commit, both on the writer's thread. For work cheaper
+  // done once for many jobs than once each: jobs leave their part in state
+  // the owner keeps, `finish` does it for all of them in the same
+  // transaction. An error from `finish` fails that transaction like an SQL
+  // error: a batch's jobs are re-run alone, and alone the error is the job's.
+  struct Hooks {
+    std::function<void()> begin;
+    std::function<Status(Transaction&)> finish;
+  };
+
+  explicit BatchWriter(Store& store, size_t max_batch = 256, Hooks hooks = {});
   ~BatchWriter();  // finishes queued jobs, then stops
   BatchWriter(const BatchWriter&) = delete;
   BatchWriter& operator=(const BatchWriter&) = delete;
@@ -41,8 +53,11 @@ class BatchWriter {
   void Loop();
   void RunBatch(std::vector<Pending*>& batch);
 
+  Status RunAlone(const Job& job);
+
   Store& store_;
   const size_t max_batch_;
+  const Hooks hooks_;
   std::mutex mutex_;
   std::condition_variable queued_;
   std::deque<Pending*> queue_;

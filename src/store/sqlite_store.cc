@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "store/internal.h"
@@ -281,7 +282,16 @@ class SqliteTransaction final : public Transaction {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  explicit SqliteStore(std::string path) : path_(std::move(path)), checkpointer_([this] { CheckpointLoop(); }) {}
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      stopping_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    checkpointer_.join();
+  }
 
   Backend backend() const override { return Backend::kSqlite; }
 
@@ -298,7 +308,8 @@ class SqliteStore final : public Store {
     // journal_mode=WAL is persistent in the file; asking each time is a no-op
     // once set and makes a fresh file WAL before anyone writes to it.
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                               "PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY"}) {
+                               "PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY",
+                               "PRAGMA wal_autocheckpoint=0"}) {
       Status status = connection->Exec(pragma);
       if (!status.ok()) return Error("store.open_failed", path_ + ": " + status.error().detail);
     }
@@ -342,9 +353,33 @@ class SqliteStore final : public Store {
     return Connect();
   }
 
+  // WAL checkpoints run here, on their own thread and connection, instead of
+  // inside whichever commit crosses SQLite's automatic threshold: that commit
+  // would copy pages into the database file and fsync it while its writer —
+  // and every job queued behind it — waits. PASSIVE never blocks writers or
+  // readers; frames a reader still needs are copied on a later round.
+  void CheckpointLoop() {
+    std::unique_ptr<Connection> connection;
+    std::unique_lock lock(checkpoint_mutex_);
+    while (!checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(kCheckpointEveryMs), [&] { return stopping_; })) {
+      lock.unlock();
+      if (!connection) {
+        auto made = Connect();
+        if (made.ok()) connection = std::move(*made);
+      }
+      if (connection) (void)connection->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+      lock.lock();
+    }
+  }
+
+  static constexpr int kCheckpointEveryMs = 100;
   std::string path_;
   internal::IdleConnections<Connection> idle_{kMaxIdleConnections};
   WriterGate gate_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool stopping_ = false;
+  std::thread checkpointer_;  // last: started once everything it uses exists
 };
 
 SqliteTransaction::~SqliteTransaction() {

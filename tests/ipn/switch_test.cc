@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "core/ir_reference.h"
 #include "ipn/switch.h"
 #include "ledger/ledger.h"
+#include "store/store.h"
 #include "store/test_stores.h"
 
 namespace lahza::ipn {
@@ -837,6 +839,168 @@ TEST_P(SwitchTest, ReconciliationFinishesTransfersInterruptedByACrash) {
   auto late = sw_->institution("NBE")->DebitHold(DebitOrder{b.ir, "1001", 20'000, 50, 3600});
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().code, "ipn.debit_fenced");
+  ExpectLedgerHealthy();
+}
+
+// A healthy in-process send is decided in one commit (the direct path); a
+// send with any fault goes step by step. Both must leave the same records.
+TEST_P(SwitchTest, DirectAndStepByStepSendsLeaveTheSameRecords) {
+  World();
+  TransactionView direct = MustSend(ToCib(100'000, "direct"));
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kSlow, 1}).ok());  // forces the step-by-step path
+  TransactionView stepped = MustSend(ToCib(100'000, "stepped"));
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
+  for (const TransactionView* v : {&direct, &stepped}) {
+    auto read = sw_->GetTransaction(v->ir);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->state, TransferState::kCompleted);
+    EXPECT_EQ(Events(*read), (std::vector<std::string>{"initiated", "debited", "credited", "completed"}));
+    EXPECT_EQ(Events(*v), Events(*read));
+    EXPECT_EQ(read->payee_account, "2001");
+    EXPECT_EQ(read->payee_masked_name_en, v->payee_masked_name_en);
+    EXPECT_EQ(read->fee, v->fee);
+    EXPECT_EQ(read->updated_ms, v->updated_ms);
+    for (size_t i = 0; i < read->timeline.size(); ++i) {
+      EXPECT_EQ(read->timeline[i].seq, v->timeline[i].seq);
+      EXPECT_EQ(read->timeline[i].actor, v->timeline[i].actor);
+      EXPECT_EQ(read->timeline[i].at_ms, v->timeline[i].at_ms);
+    }
+    // The institutions' ledger entries, under the ids reconciliation and
+    // reversal look for.
+    auto hold = ledger_->LookupTransfer(v->ir + "/hold");
+    ASSERT_TRUE(hold.ok() && hold->has_value());
+    EXPECT_EQ((*hold)->hold_state, ledger::HoldState::kPosted);
+    auto fee = ledger_->LookupTransfer(v->ir + "/fee");
+    ASSERT_TRUE(fee.ok() && fee->has_value());
+    EXPECT_EQ((*fee)->hold_state, ledger::HoldState::kPosted);
+    auto credit = ledger_->LookupTransfer(v->ir + "/credit");
+    ASSERT_TRUE(credit.ok() && credit->has_value());
+    EXPECT_TRUE((*credit)->result.ok());
+    auto outbox = sw_->NotificationsFor(v->ir);
+    ASSERT_TRUE(outbox.ok());
+    EXPECT_EQ(outbox->size(), 2u);
+  }
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 2 * (100'000 + direct.fee));
+  EXPECT_EQ(Available("CIB", "2001"), 50'000 + 200'000);
+  // A direct send can be reversed by an operator like any other.
+  auto reversed = sw_->Reverse(direct.ir, "ops-1", "customer complaint");
+  ASSERT_TRUE(reversed.ok()) << reversed.error().code;
+  EXPECT_EQ(reversed->state, TransferState::kReversed);
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - (100'000 + direct.fee));
+  auto settlement = sw_->CloseSettlementWindow();
+  ASSERT_TRUE(settlement.ok());
+  EXPECT_EQ(settlement->net_sum, 0);
+  ExpectLedgerHealthy();
+}
+
+TEST_P(SwitchTest, DirectSendWithoutEnoughForTheFeeFailsWholeAndFreesItsLimits) {
+  World();
+  // Exactly the amount, not the fee: the amount's hold stands, the fee's does
+  // not, and both are released in the same commit.
+  TransactionView v = MustSend(ToCib(1'000'000, "all-of-it"));
+  EXPECT_EQ(v.state, TransferState::kFailed);
+  EXPECT_EQ(v.error_code, "ipn.insufficient_funds");
+  EXPECT_EQ(Events(v), (std::vector<std::string>{"initiated", "debit_failed"}));
+  auto read = sw_->GetTransaction(v.ir);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->state, TransferState::kFailed);
+  EXPECT_EQ(read->error_code, "ipn.insufficient_funds");
+  EXPECT_EQ(read->payee_masked_name_en, "");
+  EXPECT_EQ(Events(*read), Events(v));
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000);
+  auto hold = ledger_->LookupTransfer(v.ir + "/hold");
+  ASSERT_TRUE(hold.ok() && hold->has_value());
+  EXPECT_EQ((*hold)->hold_state, ledger::HoldState::kVoided);
+  EXPECT_EQ(sw_->GetUsage("user-mona", "app")->used_today, 0);
+  auto outbox = sw_->NotificationsFor(v.ir);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].kind, "failed");
+  // A retry of the same request is the same failed transfer, not a new try.
+  TransactionView again = MustSend(ToCib(1'000'000, "all-of-it"));
+  EXPECT_EQ(again.ir, v.ir);
+  EXPECT_EQ(again.state, TransferState::kFailed);
+  ExpectLedgerHealthy();
+}
+
+// Many concurrent sends from one account that can afford only some: each
+// batch decides holds in order, so exactly the affordable ones complete.
+TEST_P(SwitchTest, ConcurrentDirectSendsNeverOverdrawAndFailuresLeaveNoHold) {
+  Open("NBE", "3001", "Hany Fawzy", "هاني فوزي", "01001112222", 100'000);  // EGP 1,000
+  Open("CIB", "2001", "Karim Samir", "كريم سمير", "01201234567", 0);
+  constexpr int kThreads = 8, kEach = 6;
+  std::atomic<int> completed{0}, poor{0}, other{0};
+  std::atomic<int64_t> spent{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        SendRequest r = ToCib(5'000, "p" + std::to_string(t) + "-" + std::to_string(i));
+        r.user_id = "user-hany";
+        r.payer_account = "3001";
+        auto sent = sw_->Send(r);
+        if (sent.ok() && sent->state == TransferState::kCompleted) {
+          ++completed;
+          spent += sent->amount + sent->fee;
+        } else if (sent.ok() && sent->error_code == "ipn.insufficient_funds") {
+          ++poor;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(completed.load() + poor.load(), kThreads * kEach);
+  EXPECT_GT(completed.load(), 0);
+  EXPECT_GT(poor.load(), 0);
+  EXPECT_EQ(Available("NBE", "3001"), 100'000 - spent.load());
+  EXPECT_EQ(Available("CIB", "2001"), 5'000 * completed.load());
+  auto account = ledger_->LookupAccount(sw_->institution("NBE")->Lookup({AccountKeyKind::kAccountNumber, "3001"})->ledger_account);
+  ASSERT_TRUE(account.ok() && account->has_value());
+  EXPECT_EQ((*account)->debits_pending, 0);
+  EXPECT_EQ(sw_->GetUsage("user-hany", "app")->used_today, 5'000 * completed.load());
+  ExpectLedgerHealthy();
+}
+
+// The outbox writer and the caller's record run inside the send's one
+// commit: when either fails, nothing of the send happened.
+TEST_P(SwitchTest, OutboxWriterAndCallerRowsCommitWithTheSendOrNotAtAll) {
+  World();
+  std::vector<std::string> written;
+  bool fail = true;
+  sw_->SetOutboxWriter([&](store::Transaction& tx, const Notification& n) -> Status {
+    if (fail) return Error("app.test_refusal", n.id);
+    auto count = tx.Execute("SELECT COUNT(*) FROM ipn_transactions WHERE ir = $1",
+                            std::vector<store::Value>{store::Value(n.ir)});
+    if (!count.ok()) return count.error();
+    EXPECT_EQ(store::AsInt(count->rows[0][0]), 1);  // the send's own row, same transaction
+    written.push_back(n.kind);
+    return {};
+  });
+  SendRequest r = ToCib(100'000, "atomic");
+  auto refused = sw_->Send(r);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "app.test_refusal");
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000);
+  EXPECT_EQ(sw_->GetUsage("user-mona", "app")->used_today, 0);
+
+  fail = false;
+  TransactionView seen_by_caller;
+  r.record_with_outcome = [&](store::Transaction&, const TransactionView& view) -> Status {
+    seen_by_caller = view;
+    return {};
+  };
+  TransactionView v = MustSend(r);  // the same request id: nothing of the first try exists
+  EXPECT_EQ(v.state, TransferState::kCompleted);
+  EXPECT_EQ(seen_by_caller.ir, v.ir);
+  EXPECT_EQ(seen_by_caller.state, TransferState::kCompleted);
+  EXPECT_EQ(written, (std::vector<std::string>{"sent", "received"}));
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'000 - v.fee);
+  sw_->SetOutboxWriter({});
   ExpectLedgerHealthy();
 }
 

@@ -429,6 +429,49 @@ TEST_P(LedgerTest, HoldAndPostInOneBatch) {
   EXPECT_EQ(Get(kBob).credits_posted, 800);
 }
 
+// Transfers applied inside a caller's own transaction: the same decisions as
+// through the committer, visible to nobody until the caller commits, and gone
+// entirely if it rolls back. Calls in one transaction see each other.
+TEST_P(LedgerTest, ApplyInTransactionCommitsAndRollsBackWithTheCaller) {
+  Fund(kAlice, 1'000);
+  {
+    auto tx = store_->Begin(store::Mode::kWrite);
+    ASSERT_OK(tx);
+    std::vector<Transfer> holds = {Hold("x-h", kAlice, kBob, 700), Hold("x-h2", kAlice, kBob, 700)};
+    auto held = ledger_->ApplyInTransaction(**tx, holds);
+    ASSERT_OK(held);
+    EXPECT_EQ((*held)[0].code, TransferCode::kOk);
+    EXPECT_EQ((*held)[1].code, TransferCode::kExceedsCredits);  // the first hold counts already
+    std::vector<Transfer> posts = {Resolve("x-p", "x-h", transfer_flags::kPostPending)};
+    auto posted = ledger_->ApplyInTransaction(**tx, posts);
+    ASSERT_OK(posted);
+    EXPECT_EQ((*posted)[0].code, TransferCode::kOk);
+    EXPECT_GT((*posted)[0].timestamp, (*held)[0].timestamp);
+    // Not committed: the ledger's own readers do not see it. (Rolled back
+    // when `tx` goes out of scope.)
+  }
+  EXPECT_EQ(Get(kAlice).debits_posted, 0);
+  auto none = ledger_->LookupTransfer("x-h");
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+
+  auto tx = store_->Begin(store::Mode::kWrite);
+  ASSERT_OK(tx);
+  std::vector<Transfer> batch = {Hold("y-h", kAlice, kBob, 600), Resolve("y-p", "y-h", transfer_flags::kPostPending)};
+  auto applied = ledger_->ApplyInTransaction(**tx, batch);
+  ASSERT_OK(applied);
+  EXPECT_TRUE((*applied)[0].ok());
+  EXPECT_TRUE((*applied)[1].ok());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_EQ(Get(kAlice).debits_posted, 600);
+  EXPECT_EQ(Get(kBob).credits_posted, 600);
+  // Ids decided there are decided for the committer too: a retry replays.
+  TransferResult again = One(Hold("y-h", kAlice, kBob, 600));
+  EXPECT_TRUE(again.ok());
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(Code(Hold("y-h", kAlice, kBob, 1)), TransferCode::kExistsWithDifferentFields);
+}
+
 TEST_P(LedgerTest, HoldsExpireAfterTheirTimeout) {
   Fund(kAlice, 10'000);
   ASSERT_EQ(Code(Hold("short", kAlice, kBob, 1'000, 30)), TransferCode::kOk);

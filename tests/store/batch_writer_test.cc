@@ -112,6 +112,54 @@ TEST_P(BatchWriterTest, AnSqlErrorFailsItsJobAndTheOthersStillCommit) {
   EXPECT_EQ(Count("owner = 'dup'"), 0);
 }
 
+// The finish hook does once per transaction what the jobs left for it, in
+// the same commit; when it fails, the jobs are re-run alone with it.
+TEST_P(BatchWriterTest, TheFinishHookWritesOncePerTransactionWithItsJobs) {
+  std::vector<int64_t> pending;  // writer thread only
+  std::atomic<int> finishes{0};
+  std::atomic<bool> refuse_batches{false};
+  BatchWriter writer(*store_, 64,
+                     BatchWriter::Hooks{[&] { pending.clear(); },
+                                        [&](Transaction& tx) -> Status {
+                                          ++finishes;
+                                          if (refuse_batches && pending.size() > 1) return Error("test.too_many");
+                                          std::vector<Row> rows;
+                                          for (int64_t id : pending) rows.push_back(Row{Value(id + 1000), Value("hook")});
+                                          auto done = tx.InsertMany("item", std::vector<std::string>{"id", "owner"}, rows);
+                                          if (!done.ok()) return done.error();
+                                          return {};
+                                        }});
+  auto job = [&](int64_t id) {
+    return [&, id](Transaction& tx) -> Status {
+      LAHZA_TRY(Insert(id, "job")(tx));
+      pending.push_back(id);
+      return {};
+    };
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) EXPECT_TRUE(writer.Run(job(t * 100 + i)).ok());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(Count("owner = 'job'"), 160);
+  EXPECT_EQ(Count("owner = 'hook'"), 160);  // each job's row, written once by the hook
+  EXPECT_LT(finishes.load(), 160 + 1);
+
+  // A hook that fails a whole batch: every job is re-run alone, hook included.
+  refuse_batches = true;
+  threads.clear();
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) EXPECT_TRUE(writer.Run(job(10'000 + t * 100 + i)).ok());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(Count("owner = 'job'"), 200);
+  EXPECT_EQ(Count("owner = 'hook'"), 200);
+}
+
 TEST_P(BatchWriterTest, QueuedJobsFinishBeforeTheWriterStops) {
   std::atomic<int> ok{0};
   {

@@ -1,0 +1,315 @@
+// Recording a send, and the direct path: a whole in-process send in one commit.
+//
+// The step-by-step path (Process in switch.cc) calls the payer's institution,
+// then the payee's, then the payer's again, each a durable ledger commit of
+// its own, and writes the switch's record around them: about six commits and
+// a dozen thread hand-offs per transfer. When both institutions are in this
+// process, healthy (no injected fault) and the accounts are open, there is no
+// network between the steps to fail: the switch asks each institution for the
+// ledger transfers it would record (LocalInstitution::HoldTransfers, ...)
+// and applies them itself, inside the writer transaction that records the
+// send. Many sends share that transaction: their jobs (RecordSend) insert the
+// rows and reserve limits, and the writer's finish hook (FinishDirectSends)
+// applies every hold of the batch in one ledger call, then every credit and
+// post in a second, then writes timelines, settlement entries and outbox rows
+// in bulk. One fsync for the lot; no intermediate state is ever visible, so a
+// crash leaves either the whole send or nothing.
+//
+// The ledger rows are the same ids and fields as the step-by-step path
+// writes, so reconciliation, refunds, operator reversals and customer care
+// read one history whichever path a transfer took.
+#include <cassert>
+
+#include "ipn/internal.h"
+#include "ipn/switch_impl.h"
+#include "ledger/ledger.h"
+
+namespace lahza::ipn {
+
+using internal::V;
+
+namespace {
+
+const std::vector<std::string>& TimelineColumns() {
+  static const std::vector<std::string> columns{"ir", "seq", "at_ms", "state", "event", "actor", "detail"};
+  return columns;
+}
+
+const std::vector<std::string>& OutboxColumns() {
+  static const std::vector<std::string> columns{"id",      "ir",      "kind",  "participant",
+                                                "account", "user_id", "amount", "created_ms"};
+  return columns;
+}
+
+const std::vector<std::string>& SettlementColumns() {
+  static const std::vector<std::string> columns{"ir", "kind", "window_id", "from_participant", "to_participant",
+                                                "amount"};
+  return columns;
+}
+
+// Why a hold failed, as the step-by-step path's DebitHold reports it.
+std::string HoldFailureCode(ledger::TransferCode code) {
+  if (code == ledger::TransferCode::kExceedsCredits) return "ipn.insufficient_funds";
+  if (code == ledger::TransferCode::kExistsWithDifferentFields) return "ipn.debit_fenced";
+  return ledger::ToError(code).code;
+}
+
+}  // namespace
+
+bool Switch::Impl::PrepareDirect(const SendRequest& request, const Route& route, SendRecord& record) {
+  LocalInstitution* payer = FindInstitution(request.payer_participant);
+  LocalInstitution* payee = FindInstitution(route.participant);
+  if (!payer || !payee) return false;
+  // A payee name to check, or any fault on either side, takes the step-by-step
+  // path: its every failure is modelled there.
+  if (!request.expected_payee_name.empty()) return false;
+  if (GetFault(request.payer_participant).kind != Fault::Kind::kNone) return false;
+  if (GetFault(route.participant).kind != Fault::Kind::kNone) return false;
+  auto payer_account = payer->Lookup({AccountKeyKind::kAccountNumber, request.payer_account});
+  if (!payer_account.ok() || payer_account->status != AccountStatus::kOpen) return false;
+  auto payee_account = payee->Lookup(route.key);
+  if (!payee_account.ok() || payee_account->status != AccountStatus::kOpen) return false;
+  // Paying oneself: refused by the step-by-step path's routing rules already
+  // for account numbers; by alias it is the same ledger account twice, which
+  // the ledger refuses. Leave that to the step-by-step path as well.
+  if (payer_account->ledger_account == payee_account->ledger_account) return false;
+  record.payer = std::move(*payer_account);
+  record.payee = std::move(*payee_account);
+  return true;
+}
+
+Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
+  const SendRequest& request = *record.request;
+  const Route& route = *record.route;
+  // A direct send is decided in this transaction: its steps are stamped now.
+  record.decided_ms = record.direct ? internal::NowMs() : 0;
+  record.error_code.clear();
+  record.notifications.clear();
+  // A direct send is recorded completed: if any of it fails, FinishDirectSends
+  // rewrites the row in the same transaction, before anyone can read it.
+  const bool direct = record.direct;
+  std::string payee_account = direct ? record.payee.account_number
+                                     : (route.key.kind == AccountKeyKind::kAccountNumber ? route.key.value : "");
+  std::string name_ar = direct ? internal::MaskName(record.payee.name_ar) : "";
+  std::string name_en = direct ? internal::MaskName(record.payee.name_en) : "";
+  auto ins = tx.Execute(
+      "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, "
+      "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
+      "payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms, "
+      "created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+      "$15, $16, $17, $18, $19, $20, 0, $21, $22, $23) ON CONFLICT DO NOTHING",
+      std::vector<store::Value>{
+          V(record.ir), V(request.user_id), V(request.client_request_id), V(Canonical(request)),
+          V(direct ? "completed" : "initiated"), V(request.amount), V(record.fee), V(request.channel),
+          V(request.payer_participant), V(request.payer_account), V(PayeeKindName(request.payee.kind)),
+          V(route.identifier), V(route.participant), V(payee_account), V(name_ar), V(name_en),
+          V(request.expected_payee_name), V(request.note), V(record.day), V(record.month), V(record.hold_expires_ms),
+          V(record.created_ms), V(direct ? record.decided_ms : record.created_ms)});
+  if (!ins.ok()) return ins.error();
+  // Taken: by a concurrent retry of this request (or, rarely, the IR by
+  // another process on the same node). A refusal, not an SQL error, so a
+  // batch of other transfers is not disturbed.
+  if (ins->affected == 0) return Error("ipn.duplicate_request");
+  // Reserve the amount against every limit in this same transaction: the
+  // conditional upsert is the check, so two concurrent sends can never both
+  // pass a limit that only one of them fits under. A refusal rolls the job
+  // back to its savepoint: the row above and any reservation made go too.
+  const Limits& user = record.policy->user_limits;
+  const Limits& channel = record.policy->LimitsFor(request.channel);
+  const std::vector<std::string> scopes = UsageScopes(request.user_id, request.channel);
+  const Limits* limits[] = {&user, &channel};
+  for (size_t s = 0; s < scopes.size(); ++s) {
+    for (auto [period, limit, code] : {std::tuple{"d:" + record.day, limits[s]->daily, "ipn.limit_daily"},
+                                       std::tuple{"m:" + record.month, limits[s]->monthly, "ipn.limit_monthly"}}) {
+      if (request.amount > limit) return Error(code, scopes[s] + " " + period);
+      auto up = tx.Execute(
+          "INSERT INTO ipn_usage (scope, period, used) VALUES ($1, $2, $3) ON CONFLICT (scope, period) "
+          "DO UPDATE SET used = ipn_usage.used + excluded.used WHERE ipn_usage.used + excluded.used <= $4",
+          std::vector<store::Value>{V(scopes[s]), V(period), V(request.amount), V(limit)});
+      if (!up.ok()) return up.error();
+      if (up->affected == 0) return Error(code, scopes[s] + " " + period);
+    }
+  }
+  if (direct) {
+    direct_batch_.push_back(&record);
+    return {};
+  }
+  return AppendTimeline(tx, record.ir, record.created_ms, TransferState::kInitiated, "initiated", "switch", "");
+}
+
+Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
+  if (direct_batch_.empty()) return {};
+
+  // 1. Every hold of the batch, in one ledger call.
+  std::vector<ledger::Transfer> holds;
+  std::vector<size_t> first_hold;  // index into holds, per send
+  for (SendRecord* r : direct_batch_) {
+    first_hold.push_back(holds.size());
+    DebitOrder order{r->ir, r->request->payer_account, r->request->amount, r->fee, options_.hold_timeout_seconds};
+    for (auto& t : FindInstitution(r->request->payer_participant)->HoldTransfers(order, r->payer.ledger_account)) {
+      holds.push_back(std::move(t));
+    }
+  }
+  first_hold.push_back(holds.size());
+  auto held = ledger_.ApplyInTransaction(tx, holds);
+  if (!held.ok()) return held.error();
+
+  // 2. Credit and post the sends whose holds all stood; release the holds of
+  // the others (e.g. enough for the amount but not the fee).
+  std::vector<ledger::Transfer> moves;
+  std::vector<std::pair<size_t, size_t>> must_succeed;  // [first, last) in moves, per completed send
+  for (size_t i = 0; i < direct_batch_.size(); ++i) {
+    SendRecord& r = *direct_batch_[i];
+    ledger::TransferCode failed = ledger::TransferCode::kOk;
+    bool any_held = false;
+    for (size_t h = first_hold[i]; h < first_hold[i + 1]; ++h) {
+      if ((*held)[h].ok()) any_held = true;
+      else if (failed == ledger::TransferCode::kOk) failed = (*held)[h].code;
+    }
+    if (failed != ledger::TransferCode::kOk) {
+      r.error_code = HoldFailureCode(failed);
+      if (any_held) {
+        for (auto& t : FindInstitution(r.request->payer_participant)->VoidTransfers(r.ir)) moves.push_back(std::move(t));
+      }
+      continue;
+    }
+    size_t first = moves.size();
+    CreditOrder credit{r.ir, r.route->key, r.request->amount, ""};
+    moves.push_back(FindInstitution(r.route->participant)->CreditTransfer(credit, r.payee.ledger_account));
+    for (auto& t : FindInstitution(r.request->payer_participant)->PostTransfers(r.ir, r.fee > 0)) {
+      moves.push_back(std::move(t));
+    }
+    must_succeed.emplace_back(first, moves.size());
+  }
+  auto moved = ledger_.ApplyInTransaction(tx, moves);
+  if (!moved.ok()) return moved.error();
+  // A credit or post of a hold made a moment ago in this very transaction
+  // cannot fail but by a bug; if it does, nothing of the batch is kept (the
+  // writer re-runs each send alone, and a send that still fails reports it).
+  for (auto [first, last] : must_succeed) {
+    for (size_t m = first; m < last; ++m) {
+      if (!(*moved)[m].ok()) {
+        return Error("ipn.internal", "direct send " + moves[m].id + ": " +
+                                         std::string(ledger::CodeName((*moved)[m].code)));
+      }
+    }
+  }
+
+  // 3. The switch's records, in bulk.
+  std::vector<store::Row> timeline, outbox, settlement;
+  auto step = [&](const SendRecord& r, int64_t seq, int64_t at, TransferState state, const char* event,
+                  const std::string& actor, const std::string& detail) {
+    timeline.push_back(store::Row{V(r.ir), V(seq), V(at), V(StateName(state)), V(event), V(actor), V(detail)});
+  };
+  auto notify = [&](SendRecord& r, const char* kind, bool payee_side) {
+    Notification n;
+    n.ir = r.ir;
+    n.kind = kind;
+    n.participant = payee_side ? r.route->participant : r.request->payer_participant;
+    n.account = payee_side ? r.payee.account_number : r.request->payer_account;
+    n.user_id = payee_side ? "" : r.request->user_id;
+    n.amount = r.request->amount;
+    n.created_ms = r.decided_ms;
+    n.id = r.ir + "/" + kind + "/" + (payee_side ? "payee" : "payer");
+    outbox.push_back(store::Row{V(n.id), V(n.ir), V(n.kind), V(n.participant), V(n.account), V(n.user_id),
+                                V(n.amount), V(n.created_ms)});
+    r.notifications.push_back(std::move(n));
+  };
+  for (SendRecord* rp : direct_batch_) {
+    SendRecord& r = *rp;
+    const std::string& payer = r.request->payer_participant;
+    step(r, 1, r.created_ms, TransferState::kInitiated, "initiated", "switch", "");
+    if (!r.error_code.empty()) {
+      step(r, 2, r.decided_ms, TransferState::kFailed, "debit_failed", payer, r.error_code);
+      notify(r, "failed", false);
+      // Failed transfers do not count against the limits.
+      for (const std::string& scope : UsageScopes(r.request->user_id, r.request->channel)) {
+        for (const std::string& period : {"d:" + r.day, "m:" + r.month}) {
+          auto rel = tx.Execute("UPDATE ipn_usage SET used = used - $1 WHERE scope = $2 AND period = $3",
+                                std::vector<store::Value>{V(r.request->amount), V(scope), V(period)});
+          if (!rel.ok()) return rel.error();
+        }
+      }
+      auto up = tx.Execute(
+          "UPDATE ipn_transactions SET state = 'failed', error_code = $1, usage_released = 1, payee_account = $2, "
+          "payee_name_ar = '', payee_name_en = '', updated_ms = $3 WHERE ir = $4",
+          std::vector<store::Value>{
+              V(r.error_code),
+              V(r.route->key.kind == AccountKeyKind::kAccountNumber ? r.route->key.value : std::string()),
+              V(r.decided_ms),
+              V(r.ir)});
+      if (!up.ok()) return up.error();
+      continue;
+    }
+    step(r, 2, r.decided_ms, TransferState::kDebited, "debited", payer, "");
+    step(r, 3, r.decided_ms, TransferState::kCredited, "credited", r.route->participant, "");
+    step(r, 4, r.decided_ms, TransferState::kCompleted, "completed", "switch", "");
+    notify(r, "sent", false);
+    notify(r, "received", true);
+    settlement.push_back(store::Row{V(r.ir), V("transfer"), store::Value(int64_t{0}), V(payer),
+                                    V(r.route->participant), V(r.request->amount)});
+  }
+  if (!settlement.empty()) {
+    // Touching the open window's row serialises us with a window close (see
+    // Transition): the entries land in the window open when we commit.
+    auto touch = tx.Execute("UPDATE ipn_windows SET entries = entries + $1 WHERE status = 'open'",
+                            std::vector<store::Value>{V(static_cast<int64_t>(settlement.size()))});
+    if (!touch.ok()) return touch.error();
+    if (touch->affected != 1) return Error("store.busy", "settlement window changing");
+    auto window = tx.Execute("SELECT id FROM ipn_windows WHERE status = 'open'");
+    if (!window.ok()) return window.error();
+    if (window->rows.size() != 1) return Error("store.busy", "settlement window changing");
+    for (store::Row& row : settlement) row[2] = window->rows[0][0];
+    auto ins = tx.InsertMany("ipn_settlement_entries", SettlementColumns(), settlement);
+    if (!ins.ok()) return ins.error();
+  }
+  auto steps = tx.InsertMany("ipn_timeline", TimelineColumns(), timeline);
+  if (!steps.ok()) return steps.error();
+  auto sent = tx.InsertMany("ipn_outbox", OutboxColumns(), outbox);
+  if (!sent.ok()) return sent.error();
+  // 4. Whoever keeps rows of their own about these sends, in this same commit.
+  for (SendRecord* r : direct_batch_) {
+    for (const Notification& n : r->notifications) LAHZA_TRY(WriteOutbox(tx, n));
+    if (r->request->record_with_outcome) LAHZA_TRY(r->request->record_with_outcome(tx, DirectView(*r)));
+  }
+  return {};
+}
+
+TransactionView Switch::Impl::DirectView(const SendRecord& r) const {
+  assert(r.direct && r.decided_ms != 0);
+  const SendRequest& request = *r.request;
+  TransactionView v;
+  v.ir = r.ir;
+  v.state = r.error_code.empty() ? TransferState::kCompleted : TransferState::kFailed;
+  v.error_code = r.error_code;
+  v.amount = request.amount;
+  v.fee = r.fee;
+  v.user_id = request.user_id;
+  v.client_request_id = request.client_request_id;
+  v.channel = request.channel;
+  v.payer_participant = request.payer_participant;
+  v.payer_account = request.payer_account;
+  v.payee_kind = request.payee.kind;
+  v.payee_identifier = r.route->identifier;
+  v.payee_participant = r.route->participant;
+  v.note = request.note;
+  v.created_ms = r.created_ms;
+  v.updated_ms = r.decided_ms;
+  v.hold_expires_ms = r.hold_expires_ms;
+  v.timeline.push_back({1, r.created_ms, TransferState::kInitiated, "initiated", "switch", ""});
+  if (!r.error_code.empty()) {
+    v.payee_account = r.route->key.kind == AccountKeyKind::kAccountNumber ? r.route->key.value : "";
+    v.timeline.push_back({2, r.decided_ms, TransferState::kFailed, "debit_failed", request.payer_participant,
+                          r.error_code});
+    return v;
+  }
+  v.payee_account = r.payee.account_number;
+  v.payee_masked_name_ar = internal::MaskName(r.payee.name_ar);
+  v.payee_masked_name_en = internal::MaskName(r.payee.name_en);
+  v.timeline.push_back({2, r.decided_ms, TransferState::kDebited, "debited", request.payer_participant, ""});
+  v.timeline.push_back({3, r.decided_ms, TransferState::kCredited, "credited", r.route->participant, ""});
+  v.timeline.push_back({4, r.decided_ms, TransferState::kCompleted, "completed", "switch", ""});
+  return v;
+}
+
+}  // namespace lahza::ipn
