@@ -269,8 +269,9 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
   if (!sent.ok()) return sent.error();
   // 4. Whoever keeps rows of their own about these sends, in this same commit.
   for (SendRecord* r : direct_batch_) {
+    r->view = DirectView(*r);  // also what Send answers
     for (const Notification& n : r->notifications) LAHZA_TRY(WriteOutbox(tx, n));
-    if (r->request->record_with_outcome) LAHZA_TRY(r->request->record_with_outcome(tx, DirectView(*r)));
+    if (r->request->record_with_outcome) LAHZA_TRY(r->request->record_with_outcome(tx, r->view));
   }
   return {};
 }

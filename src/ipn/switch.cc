@@ -705,7 +705,7 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   if (!recorded.ok()) return recorded.error();
   if (record.direct) {
     Notify(record.notifications);
-    return DirectView(record);
+    return std::move(record.view);
   }
   Process(ir, request, *route, *fee);
   return ReadView(ir);

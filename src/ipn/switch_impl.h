@@ -80,6 +80,7 @@ class Switch::Impl {
     int64_t decided_ms = 0;
     std::string error_code;  // empty: completed
     std::vector<Notification> notifications;
+    TransactionView view;  // the outcome as Send answers it
   };
 
   enum class Outcome { kNothing, kCompleted, kReversed, kFailed, kUnresolved };
