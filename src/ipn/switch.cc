@@ -921,6 +921,10 @@ void Switch::Impl::StartReconciler(std::chrono::milliseconds interval) {
     std::unique_lock l(loop_mutex_);
     while (!stop_) {
       l.unlock();
+      // Limits and fees another process stored since the last round.
+      if (Status reloaded = ReloadPolicy(); !reloaded.ok()) {
+        spdlog::warn("ipn reconciler: policy not reloaded: {}", reloaded.error().code);
+      }
       auto report = Reconcile();
       if (!report.ok()) spdlog::warn("ipn reconciler: {}", report.error().code);
       l.lock();
@@ -1084,15 +1088,24 @@ std::shared_ptr<const Policy> Switch::Impl::CurrentPolicy() const {
 Status Switch::Impl::LoadStoredPolicy() {
   auto rows = store_.Execute("SELECT body FROM ipn_policy WHERE id = 1", {}, store::Mode::kRead);
   if (!rows.ok()) return rows.error();
+  std::string body = rows->rows.empty() ? std::string() : store::AsText(rows->rows[0][0]);
+  if (policy_ && body == policy_body_) return {};  // unchanged: keep the snapshot
   Policy policy = options_.policy;
-  if (!rows->rows.empty()) {
-    auto stored = internal::DecodePolicy(store::AsText(rows->rows[0][0]));
+  if (!body.empty()) {
+    auto stored = internal::DecodePolicy(body);
     if (!stored.ok()) return stored.error();
     policy = std::move(*stored);
   }
+  auto next = std::make_shared<const Policy>(std::move(policy));
+  policy_body_ = std::move(body);
   std::lock_guard lock(policy_mutex_);
-  policy_ = std::make_shared<const Policy>(std::move(policy));
+  policy_ = std::move(next);
   return {};
+}
+
+Status Switch::Impl::ReloadPolicy() {
+  std::lock_guard write(policy_write_mutex_);
+  return LoadStoredPolicy();
 }
 
 Status Switch::Impl::SetPolicy(Policy policy) {
@@ -1111,6 +1124,7 @@ Status Switch::Impl::SetPolicy(Policy policy) {
   });
   LAHZA_TRY(stored);
   auto next = std::make_shared<const Policy>(std::move(policy));
+  policy_body_ = std::move(body);
   std::lock_guard lock(policy_mutex_);
   policy_ = std::move(next);
   return {};
@@ -1171,6 +1185,8 @@ Result<int64_t> Switch::OpenWindowId() { return impl_->OpenWindowId(); }
 void Switch::SetNotifier(std::function<void(const Notification&)> notifier) {
   impl_->SetNotifier(std::move(notifier));
 }
+
+Status Switch::ReloadPolicy() { return impl_->ReloadPolicy(); }
 
 void Switch::SetOutboxWriter(std::function<Status(store::Transaction&, const Notification&)> writer) {
   impl_->SetOutboxWriter(std::move(writer));

@@ -221,9 +221,13 @@ class Switch {
   // Replaces the limits and fees. Validated (ipn.policy_invalid, the old
   // policy stays), stored durably first (the next Open on this store uses it
   // instead of SwitchOptions::policy), then swapped in: a Send already under
-  // way finishes under the policy it started with. Per process: another
-  // process on the same store sees it when it next opens.
+  // way finishes under the policy it started with. Another process on the
+  // same store takes it up at its next ReloadPolicy.
   Status SetPolicy(Policy policy);
+  // Reads the stored policy again and swaps it in if it changed (another
+  // process stored it). The reconciler does this every round, so with it
+  // running a change reaches every process within one reconcile interval.
+  Status ReloadPolicy();
   // The in-process institution of `participant` (nullptr when unknown).
   LocalInstitution* institution(std::string_view participant);
 

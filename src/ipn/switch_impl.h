@@ -149,7 +149,8 @@ class Switch::Impl {
                      const std::string& detail);
   std::shared_ptr<const Policy> CurrentPolicy() const;
   Status SetPolicy(Policy policy);
-  Status LoadStoredPolicy();
+  Status LoadStoredPolicy();  // callers hold policy_write_mutex_ (or are Init)
+  Status ReloadPolicy();
   static std::vector<std::string> UsageScopes(const std::string& user, const std::string& channel);
   Result<Usage> GetUsage(std::string_view user, std::string_view channel);
 
@@ -188,6 +189,7 @@ class Switch::Impl {
   mutable std::mutex policy_mutex_;
   std::shared_ptr<const Policy> policy_;
   std::mutex policy_write_mutex_;
+  std::string policy_body_;  // the stored body policy_ came from; under policy_write_mutex_
 
   mutable std::shared_mutex faults_mutex_;
   std::map<std::string, Fault, std::less<>> faults_;

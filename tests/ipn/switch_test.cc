@@ -610,6 +610,36 @@ TEST_P(SwitchTest, StoredPolicySurvivesReopeningAndWinsOverOptions) {
   EXPECT_EQ(broken.error().code, "ipn.policy_invalid");
 }
 
+// Two processes on one database (here: two switches on one store): a policy
+// one of them stores reaches the other at its next reload, which its
+// reconciler does every round.
+TEST_P(SwitchTest, APolicyStoredByAnotherProcessIsTakenUpByReload) {
+  World();
+  SwitchOptions options;
+  options.clock = &clock_;
+  auto other = Switch::Open(*store_, *ledger_, options);
+  ASSERT_TRUE(other.ok()) << other.error().code;
+  std::shared_ptr<const Policy> before = (*other)->policy();
+  ASSERT_TRUE(sw_->SetPolicy(WithUserLimits(Limits{20'000, 100'000, 500'000})).ok());
+  EXPECT_EQ((*other)->policy()->user_limits.per_transaction, before->user_limits.per_transaction);
+  ASSERT_TRUE((*other)->ReloadPolicy().ok());
+  EXPECT_EQ((*other)->policy()->user_limits.per_transaction, 20'000);
+  // Unchanged since: the snapshot is kept, not rebuilt.
+  std::shared_ptr<const Policy> loaded = (*other)->policy();
+  ASSERT_TRUE((*other)->ReloadPolicy().ok());
+  EXPECT_EQ((*other)->policy().get(), loaded.get());
+
+  ASSERT_TRUE(sw_->SetPolicy(WithUserLimits(Limits{30'000, 100'000, 500'000})).ok());
+  (*other)->StartReconciler(std::chrono::milliseconds(10));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*other)->policy()->user_limits.per_transaction != 30'000 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  (*other)->StopReconciler();
+  EXPECT_EQ((*other)->policy()->user_limits.per_transaction, 30'000);
+  EXPECT_EQ((*other)->Send(ToCib(40'000, "over-the-new-limit")).error().code, "ipn.limit_per_transaction");
+}
+
 // Sends racing policy changes: each is checked against one whole policy, so
 // an amount between the two per-transaction limits either completes or is
 // refused for that limit, never anything else.
