@@ -5,19 +5,22 @@
 // its own, and writes the switch's record around them: about six commits and
 // a dozen thread hand-offs per transfer. When both institutions are in this
 // process, healthy (no injected fault) and the accounts are open, there is no
-// network between the steps to fail: the switch asks each institution for the
-// ledger transfers it would record (LocalInstitution::HoldTransfers, ...)
-// and applies them itself, inside the writer transaction that records the
-// send. Many sends share that transaction: their jobs (RecordSend) insert the
-// rows and reserve limits, and the writer's finish hook (FinishDirectSends)
-// applies every hold of the batch in one ledger call, then every credit and
-// post in a second, then writes timelines, settlement entries and outbox rows
-// in bulk. One fsync for the lot; no intermediate state is ever visible, so a
-// crash leaves either the whole send or nothing.
+// network between the steps to fail: the switch asks each institution for
+// the ledger transfers it records for such a send (LocalInstitution::
+// DirectDebitTransfer, FeeIncomeTransfer, CreditTransfer) and applies them
+// itself, inside the writer transaction that records the send. Many sends
+// share that transaction: their jobs (RecordSend) insert the rows and reserve
+// limits, and the writer's finish hook (FinishDirectSends) applies every
+// debit of the batch in one ledger call, then every fee and credit in a
+// second, then writes timelines, settlement entries and outbox rows in bulk.
+// One fsync for the lot; no intermediate state is ever visible, so a crash
+// leaves either the whole send or nothing.
 //
-// The ledger rows are the same ids and fields as the step-by-step path
-// writes, so reconciliation, refunds, operator reversals and customer care
-// read one history whichever path a transfer took.
+// The payer is debited amount + fee at once (`<IR>/debit`), not held: a hold
+// covers the time between debit and credit, and here there is none. The
+// credit is the same `<IR>/credit` the step-by-step path writes; Refund (an
+// operator's reversal) knows both shapes. The switch's own records — states,
+// timeline, outbox, settlement entry — are the same on both paths.
 #include <cassert>
 
 #include "ipn/internal.h"
@@ -47,8 +50,8 @@ const std::vector<std::string>& SettlementColumns() {
   return columns;
 }
 
-// Why a hold failed, as the step-by-step path's DebitHold reports it.
-std::string HoldFailureCode(ledger::TransferCode code) {
+// Why a debit failed, in the step-by-step path's DebitHold words.
+std::string DebitFailureCode(ledger::TransferCode code) {
   if (code == ledger::TransferCode::kExceedsCredits) return "ipn.insufficient_funds";
   if (code == ledger::TransferCode::kExistsWithDifferentFields) return "ipn.debit_fenced";
   return ledger::ToError(code).code;
@@ -140,58 +143,42 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
 Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
   if (direct_batch_.empty()) return {};
 
-  // 1. Every hold of the batch, in one ledger call.
-  std::vector<ledger::Transfer> holds;
-  std::vector<size_t> first_hold;  // index into holds, per send
+  // 1. Every debit of the batch (amount + fee at once), in one ledger call.
+  std::vector<ledger::Transfer> debits;
+  debits.reserve(direct_batch_.size());
   for (SendRecord* r : direct_batch_) {
-    first_hold.push_back(holds.size());
-    DebitOrder order{r->ir, r->request->payer_account, r->request->amount, r->fee, options_.hold_timeout_seconds};
-    for (auto& t : FindInstitution(r->request->payer_participant)->HoldTransfers(order, r->payer.ledger_account)) {
-      holds.push_back(std::move(t));
-    }
+    DebitOrder order{r->ir, r->request->payer_account, r->request->amount, r->fee, 0};
+    debits.push_back(FindInstitution(r->request->payer_participant)->DirectDebitTransfer(order, r->payer.ledger_account));
   }
-  first_hold.push_back(holds.size());
-  auto held = ledger_.ApplyInTransaction(tx, holds);
-  if (!held.ok()) return held.error();
+  auto debited = ledger_.ApplyInTransaction(tx, debits);
+  if (!debited.ok()) return debited.error();
 
-  // 2. Credit and post the sends whose holds all stood; release the holds of
-  // the others (e.g. enough for the amount but not the fee).
+  // 2. For the sends whose debit stood: the fee income and the credit. A
+  // refused debit moved nothing, so there is nothing to release.
   std::vector<ledger::Transfer> moves;
-  std::vector<std::pair<size_t, size_t>> must_succeed;  // [first, last) in moves, per completed send
   for (size_t i = 0; i < direct_batch_.size(); ++i) {
     SendRecord& r = *direct_batch_[i];
-    ledger::TransferCode failed = ledger::TransferCode::kOk;
-    bool any_held = false;
-    for (size_t h = first_hold[i]; h < first_hold[i + 1]; ++h) {
-      if ((*held)[h].ok()) any_held = true;
-      else if (failed == ledger::TransferCode::kOk) failed = (*held)[h].code;
-    }
-    if (failed != ledger::TransferCode::kOk) {
-      r.error_code = HoldFailureCode(failed);
-      if (any_held) {
-        for (auto& t : FindInstitution(r.request->payer_participant)->VoidTransfers(r.ir)) moves.push_back(std::move(t));
-      }
+    if (!(*debited)[i].ok()) {
+      r.error_code = DebitFailureCode((*debited)[i].code);
       continue;
     }
-    size_t first = moves.size();
+    DebitOrder order{r.ir, r.request->payer_account, r.request->amount, r.fee, 0};
+    if (auto fee = FindInstitution(r.request->payer_participant)->FeeIncomeTransfer(order)) {
+      moves.push_back(std::move(*fee));
+    }
     CreditOrder credit{r.ir, r.route->key, r.request->amount, ""};
     moves.push_back(FindInstitution(r.route->participant)->CreditTransfer(credit, r.payee.ledger_account));
-    for (auto& t : FindInstitution(r.request->payer_participant)->PostTransfers(r.ir, r.fee > 0)) {
-      moves.push_back(std::move(t));
-    }
-    must_succeed.emplace_back(first, moves.size());
   }
   auto moved = ledger_.ApplyInTransaction(tx, moves);
   if (!moved.ok()) return moved.error();
-  // A credit or post of a hold made a moment ago in this very transaction
-  // cannot fail but by a bug; if it does, nothing of the batch is kept (the
-  // writer re-runs each send alone, and a send that still fails reports it).
-  for (auto [first, last] : must_succeed) {
-    for (size_t m = first; m < last; ++m) {
-      if (!(*moved)[m].ok()) {
-        return Error("ipn.internal", "direct send " + moves[m].id + ": " +
-                                         std::string(ledger::CodeName((*moved)[m].code)));
-      }
+  // These move money out of institutions' own accounts (no limit flags) into
+  // accounts that exist: they cannot fail but by a bug. If one does, nothing
+  // of the batch is kept (the writer re-runs each send alone, and a send that
+  // still fails reports it).
+  for (size_t m = 0; m < moves.size(); ++m) {
+    if (!(*moved)[m].ok()) {
+      return Error("ipn.internal",
+                   "direct send " + moves[m].id + ": " + std::string(ledger::CodeName((*moved)[m].code)));
     }
   }
 

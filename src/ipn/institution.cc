@@ -105,7 +105,7 @@ class Local final : public LocalInstitution {
   }
 
   Status PostHold(std::string_view ir) override {
-    auto results = ledger_.CreateTransfers(PostTransfers(ir, true));
+    auto results = ledger_.CreateTransfers(PostTransfers(std::string(ir)));
     if (!results.ok()) return results.error();
     const auto& principal = (*results)[0];
     if (!principal.ok()) {
@@ -128,15 +128,27 @@ class Local final : public LocalInstitution {
 
   Status VoidHold(std::string_view ir) override { return VoidHolds(std::string(ir)); }
 
-  std::vector<ledger::Transfer> HoldTransfers(const DebitOrder& order, int64_t payer_ledger_account) const override {
-    std::vector<ledger::Transfer> holds;
-    holds.push_back(HoldTransfer(order.ir + "/hold", payer_ledger_account, accounts_.clearing, order.amount,
-                                 internal::kTransferHold, order));
-    if (order.fee > 0) {
-      holds.push_back(HoldTransfer(order.ir + "/fee", payer_ledger_account, accounts_.fees, order.fee,
-                                   internal::kTransferFeeHold, order));
-    }
-    return holds;
+  ledger::Transfer DirectDebitTransfer(const DebitOrder& order, int64_t payer_ledger_account) const override {
+    ledger::Transfer t;
+    t.id = order.ir + "/debit";
+    t.debit_account_id = payer_ledger_account;
+    t.credit_account_id = accounts_.clearing;
+    t.amount = order.amount + order.fee;
+    t.code = internal::kTransferDirectDebit;
+    t.user_data = order.ir;
+    return t;
+  }
+
+  std::optional<ledger::Transfer> FeeIncomeTransfer(const DebitOrder& order) const override {
+    if (order.fee <= 0) return std::nullopt;
+    ledger::Transfer t;
+    t.id = order.ir + "/fee-income";
+    t.debit_account_id = accounts_.clearing;
+    t.credit_account_id = accounts_.fees;
+    t.amount = order.fee;
+    t.code = internal::kTransferFeeIncome;
+    t.user_data = order.ir;
+    return t;
   }
 
   ledger::Transfer CreditTransfer(const CreditOrder& order, int64_t payee_ledger_account) const override {
@@ -148,21 +160,6 @@ class Local final : public LocalInstitution {
     t.code = internal::kTransferCredit;
     t.user_data = order.ir;
     return t;
-  }
-
-  // with_fee: also post the fee hold (PostHold always asks, and a fee-free
-  // transfer's fee post finds nothing).
-  std::vector<ledger::Transfer> PostTransfers(std::string_view ir_view, bool with_fee) const override {
-    std::string ir(ir_view);
-    std::vector<ledger::Transfer> posts{Resolve(ir + "/post", ir + "/hold", ledger::transfer_flags::kPostPending)};
-    if (with_fee) posts.push_back(Resolve(ir + "/fee-post", ir + "/fee", ledger::transfer_flags::kPostPending));
-    return posts;
-  }
-
-  std::vector<ledger::Transfer> VoidTransfers(std::string_view ir_view) const override {
-    std::string ir(ir_view);
-    return {Resolve(ir + "/void", ir + "/hold", ledger::transfer_flags::kVoidPending),
-            Resolve(ir + "/fee-void", ir + "/fee", ledger::transfer_flags::kVoidPending)};
   }
 
   Result<bool> CancelDebit(std::string_view ir_view) override {
@@ -239,6 +236,16 @@ class Local final : public LocalInstitution {
 
   Status Refund(std::string_view ir_view) override {
     std::string ir(ir_view);
+    // A direct send debited amount + fee at once and booked the fee.
+    auto debit = ledger_.LookupTransfer(ir + "/debit");
+    if (!debit.ok()) return debit.error();
+    if (debit->has_value() && (*debit)->result.ok()) {
+      auto fee = ledger_.LookupTransfer(ir + "/fee-income");
+      if (!fee.ok()) return fee.error();
+      int64_t fee_amount = fee->has_value() && (*fee)->result.ok() ? (*fee)->transfer.amount : 0;
+      return ApplyRefunds(ir, (*debit)->transfer.debit_account_id, (*debit)->transfer.amount - fee_amount,
+                          fee_amount);
+    }
     auto hold = ledger_.LookupTransfer(ir + "/hold");
     if (!hold.ok()) return hold.error();
     if (!hold->has_value() || !(*hold)->result.ok()) return {};  // never held: nothing to give back
@@ -250,19 +257,26 @@ class Local final : public LocalInstitution {
     }
     auto fee = ledger_.LookupTransfer(ir + "/fee");
     if (!fee.ok()) return fee.error();
+    bool fee_taken = fee->has_value() && (*fee)->result.ok() && (*fee)->hold_state == ledger::HoldState::kPosted;
+    return ApplyRefunds(ir, (*hold)->transfer.debit_account_id, (*hold)->transfer.amount,
+                        fee_taken ? (*fee)->transfer.amount : 0);
+  }
+
+  // Gives the payer `principal` back from clearing and `fee` from fee income.
+  Status ApplyRefunds(const std::string& ir, int64_t payer_ledger_account, int64_t principal, int64_t fee) {
     std::vector<ledger::Transfer> refunds;
     ledger::Transfer t;
     t.id = ir + "/refund";
     t.debit_account_id = accounts_.clearing;
-    t.credit_account_id = (*hold)->transfer.debit_account_id;
-    t.amount = (*hold)->transfer.amount;
+    t.credit_account_id = payer_ledger_account;
+    t.amount = principal;
     t.code = internal::kTransferRefund;
     t.user_data = ir;
     refunds.push_back(t);
-    if (fee->has_value() && (*fee)->result.ok() && (*fee)->hold_state == ledger::HoldState::kPosted) {
+    if (fee > 0) {
       t.id = ir + "/refund-fee";
       t.debit_account_id = accounts_.fees;
-      t.amount = (*fee)->transfer.amount;
+      t.amount = fee;
       refunds.push_back(t);
     }
     auto results = ledger_.CreateTransfers(refunds);
@@ -381,6 +395,28 @@ class Local final : public LocalInstitution {
   }
 
  private:
+  std::vector<ledger::Transfer> HoldTransfers(const DebitOrder& order, int64_t payer_ledger_account) const {
+    std::vector<ledger::Transfer> holds;
+    holds.push_back(HoldTransfer(order.ir + "/hold", payer_ledger_account, accounts_.clearing, order.amount,
+                                 internal::kTransferHold, order));
+    if (order.fee > 0) {
+      holds.push_back(HoldTransfer(order.ir + "/fee", payer_ledger_account, accounts_.fees, order.fee,
+                                   internal::kTransferFeeHold, order));
+    }
+    return holds;
+  }
+
+  // PostHold always posts the fee hold too: a fee-free transfer's finds nothing.
+  static std::vector<ledger::Transfer> PostTransfers(const std::string& ir) {
+    return {Resolve(ir + "/post", ir + "/hold", ledger::transfer_flags::kPostPending),
+            Resolve(ir + "/fee-post", ir + "/fee", ledger::transfer_flags::kPostPending)};
+  }
+
+  static std::vector<ledger::Transfer> VoidTransfers(const std::string& ir) {
+    return {Resolve(ir + "/void", ir + "/hold", ledger::transfer_flags::kVoidPending),
+            Resolve(ir + "/fee-void", ir + "/fee", ledger::transfer_flags::kVoidPending)};
+  }
+
   static ledger::Transfer HoldTransfer(std::string id, int64_t from, int64_t to, int64_t amount, int64_t code,
                                        const DebitOrder& order) {
     ledger::Transfer t;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,15 +127,17 @@ struct NewAccount {
 // ledger. Beyond the switch's interface it lets its owner manage accounts.
 class LocalInstitution : public Institution {
  public:
-  // The ledger transfers this institution records for a debit hold, a credit
-  // and a post — the very ones DebitHold, Credit, PostHold and VoidHold apply
-  // (same ids and fields). The switch applies them itself, inside its own
-  // transaction, when both sides of a send are in process and healthy: a
-  // whole send in one commit (see Switch's direct path in direct_send.cc).
-  virtual std::vector<ledger::Transfer> HoldTransfers(const DebitOrder& order, int64_t payer_ledger_account) const = 0;
+  // The direct path (see Switch, direct_send.cc): when both sides of a send
+  // are in process and healthy, the switch applies these ledger transfers
+  // itself, in its own transaction, in two steps — the payer's institution's
+  // debit first, then (only if it stood) its fee income and the payee's
+  // institution's credit. The debit takes amount + fee at once into the
+  // clearing account: there is no hold, because nothing happens between
+  // debit and credit that a hold would have to cover. `Credit` applies the
+  // same credit transfer on the step-by-step path; `Refund` knows both.
+  virtual ledger::Transfer DirectDebitTransfer(const DebitOrder& order, int64_t payer_ledger_account) const = 0;
+  virtual std::optional<ledger::Transfer> FeeIncomeTransfer(const DebitOrder& order) const = 0;  // none if fee 0
   virtual ledger::Transfer CreditTransfer(const CreditOrder& order, int64_t payee_ledger_account) const = 0;
-  virtual std::vector<ledger::Transfer> PostTransfers(std::string_view ir, bool with_fee) const = 0;
-  virtual std::vector<ledger::Transfer> VoidTransfers(std::string_view ir) const = 0;
 
   // Errors: ipn.account_exists, ipn.account_number_invalid, ipn.name_required,
   // mobile.* and card.* from the core validators.

@@ -39,6 +39,8 @@ inline constexpr int64_t kTransferRefund = 37;
 inline constexpr int64_t kTransferOpening = 38;
 inline constexpr int64_t kTransferSettlement = 39;
 inline constexpr int64_t kTransferFence = 40;
+inline constexpr int64_t kTransferDirectDebit = 41;  // direct path: amount + fee at once
+inline constexpr int64_t kTransferFeeIncome = 42;    // direct path: the fee from clearing to income
 
 inline int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

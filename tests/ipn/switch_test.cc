@@ -873,7 +873,8 @@ TEST_P(SwitchTest, ReconciliationFinishesTransfersInterruptedByACrash) {
 }
 
 // A healthy in-process send is decided in one commit (the direct path); a
-// send with any fault goes step by step. Both must leave the same records.
+// send with any fault goes step by step. Both must leave the same switch
+// records, balances and reversals.
 TEST_P(SwitchTest, DirectAndStepByStepSendsLeaveTheSameRecords) {
   World();
   TransactionView direct = MustSend(ToCib(100'000, "direct"));
@@ -895,14 +896,27 @@ TEST_P(SwitchTest, DirectAndStepByStepSendsLeaveTheSameRecords) {
       EXPECT_EQ(read->timeline[i].actor, v->timeline[i].actor);
       EXPECT_EQ(read->timeline[i].at_ms, v->timeline[i].at_ms);
     }
-    // The institutions' ledger entries, under the ids reconciliation and
-    // reversal look for.
-    auto hold = ledger_->LookupTransfer(v->ir + "/hold");
-    ASSERT_TRUE(hold.ok() && hold->has_value());
-    EXPECT_EQ((*hold)->hold_state, ledger::HoldState::kPosted);
-    auto fee = ledger_->LookupTransfer(v->ir + "/fee");
-    ASSERT_TRUE(fee.ok() && fee->has_value());
-    EXPECT_EQ((*fee)->hold_state, ledger::HoldState::kPosted);
+    // The institutions' ledger entries: the step-by-step path holds and
+    // posts; the direct path debits amount + fee at once and books the fee.
+    if (v == &stepped) {
+      auto hold = ledger_->LookupTransfer(v->ir + "/hold");
+      ASSERT_TRUE(hold.ok() && hold->has_value());
+      EXPECT_EQ((*hold)->hold_state, ledger::HoldState::kPosted);
+      auto fee = ledger_->LookupTransfer(v->ir + "/fee");
+      ASSERT_TRUE(fee.ok() && fee->has_value());
+      EXPECT_EQ((*fee)->hold_state, ledger::HoldState::kPosted);
+    } else {
+      auto debit = ledger_->LookupTransfer(v->ir + "/debit");
+      ASSERT_TRUE(debit.ok() && debit->has_value());
+      EXPECT_TRUE((*debit)->result.ok());
+      EXPECT_EQ((*debit)->transfer.amount, v->amount + v->fee);
+      auto fee = ledger_->LookupTransfer(v->ir + "/fee-income");
+      ASSERT_TRUE(fee.ok() && fee->has_value());
+      EXPECT_EQ((*fee)->transfer.amount, v->fee);
+      auto hold = ledger_->LookupTransfer(v->ir + "/hold");
+      ASSERT_TRUE(hold.ok());
+      EXPECT_FALSE(hold->has_value());
+    }
     auto credit = ledger_->LookupTransfer(v->ir + "/credit");
     ASSERT_TRUE(credit.ok() && credit->has_value());
     EXPECT_TRUE((*credit)->result.ok());
@@ -912,11 +926,16 @@ TEST_P(SwitchTest, DirectAndStepByStepSendsLeaveTheSameRecords) {
   }
   EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 2 * (100'000 + direct.fee));
   EXPECT_EQ(Available("CIB", "2001"), 50'000 + 200'000);
-  // A direct send can be reversed by an operator like any other.
+  // Both can be reversed by an operator: amount and fee back to the payer.
   auto reversed = sw_->Reverse(direct.ir, "ops-1", "customer complaint");
   ASSERT_TRUE(reversed.ok()) << reversed.error().code;
   EXPECT_EQ(reversed->state, TransferState::kReversed);
   EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - (100'000 + direct.fee));
+  EXPECT_EQ(Available("CIB", "2001"), 50'000 + 100'000);
+  reversed = sw_->Reverse(stepped.ir, "ops-1", "customer complaint");
+  ASSERT_TRUE(reversed.ok()) << reversed.error().code;
+  EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000);
   auto settlement = sw_->CloseSettlementWindow();
   ASSERT_TRUE(settlement.ok());
   EXPECT_EQ(settlement->net_sum, 0);
@@ -925,8 +944,8 @@ TEST_P(SwitchTest, DirectAndStepByStepSendsLeaveTheSameRecords) {
 
 TEST_P(SwitchTest, DirectSendWithoutEnoughForTheFeeFailsWholeAndFreesItsLimits) {
   World();
-  // Exactly the amount, not the fee: the amount's hold stands, the fee's does
-  // not, and both are released in the same commit.
+  // Exactly the amount, not the fee: the debit of amount + fee is refused
+  // and nothing moves.
   TransactionView v = MustSend(ToCib(1'000'000, "all-of-it"));
   EXPECT_EQ(v.state, TransferState::kFailed);
   EXPECT_EQ(v.error_code, "ipn.insufficient_funds");
@@ -939,9 +958,12 @@ TEST_P(SwitchTest, DirectSendWithoutEnoughForTheFeeFailsWholeAndFreesItsLimits) 
   EXPECT_EQ(Events(*read), Events(v));
   EXPECT_EQ(Available("NBE", "1001"), 1'000'000);
   EXPECT_EQ(Available("CIB", "2001"), 50'000);
-  auto hold = ledger_->LookupTransfer(v.ir + "/hold");
-  ASSERT_TRUE(hold.ok() && hold->has_value());
-  EXPECT_EQ((*hold)->hold_state, ledger::HoldState::kVoided);
+  auto debit = ledger_->LookupTransfer(v.ir + "/debit");
+  ASSERT_TRUE(debit.ok() && debit->has_value());
+  EXPECT_EQ((*debit)->result.code, ledger::TransferCode::kExceedsCredits);
+  auto credit = ledger_->LookupTransfer(v.ir + "/credit");
+  ASSERT_TRUE(credit.ok());
+  EXPECT_FALSE(credit->has_value());
   EXPECT_EQ(sw_->GetUsage("user-mona", "app")->used_today, 0);
   auto outbox = sw_->NotificationsFor(v.ir);
   ASSERT_TRUE(outbox.ok());
