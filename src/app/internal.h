@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "app/app.h"
+#include "app/pin_cache.h"
 #include "http/router.h"
 #include "store/batch_writer.h"
 #include "store/store.h"
@@ -138,7 +139,9 @@ class AppImpl final : public App {
   Result<std::optional<CustomerRow>> FindCustomerByMobile(store::Transaction& tx, const std::string& e164);
   // Checks the PIN, counting failures (5 lock transfers for 30 minutes).
   // Errors: app.pin_invalid_format, app.pin_wrong, app.pin_locked.
-  Status VerifyPin(const std::string& customer_id, const std::string& pin);
+  // The customer as loaded for the check (ok) or why not: app.pin_locked,
+  // app.pin_wrong (counted towards the lock), app.pin_format.
+  Result<CustomerRow> VerifyPin(const std::string& customer_id, const std::string& pin);
   bool RateLimit(const http::Request& request, std::string_view what, int per_minute, const std::string& extra = {});
   Status Notify(store::Transaction& tx, const std::string& customer_id, const std::string& kind,
                 const std::string& code, const json& values, const std::string& ir);
@@ -203,6 +206,7 @@ class AppImpl final : public App {
   AppOptions options_;
   SystemClock system_clock_;
   RateLimiter limiter_;
+  PinCache pin_cache_{15 * 60, 100'000};  // verified PINs, 15 minutes (see pin_cache.h)
   // Group commit for the app's own writes on the hot path (history rows,
   // notifications).
   store::BatchWriter writer_;

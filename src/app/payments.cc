@@ -154,13 +154,10 @@ json TransactionJson(ipn::Switch& network, const ipn::TransactionView& view, con
 
 Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Caller& caller, const PaymentOrder& order) {
   if (!RateLimit(request, "pin", options_.pin_per_minute, caller.token_hash)) return Error("app.rate_limited");
-  LAHZA_TRY(VerifyPin(caller.customer_id, order.pin));
+  auto customer = VerifyPin(caller.customer_id, order.pin);  // loads the customer as well
+  if (!customer) return customer.error();
   std::string account_id = order.from_account_id, participant, number;
   {
-    auto tx = store_.Begin(store::Mode::kRead);
-    if (!tx) return tx.error();
-    auto customer = LoadCustomer(**tx, caller.customer_id, false);
-    if (!customer) return customer.error();
     if (customer->state != "active") return Error("app.customer_suspended");
     if (account_id.empty()) account_id = customer->default_account;
     // The customer (or an agent) froze outgoing payments on a security case:
@@ -171,9 +168,9 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
       if (!frozen) return frozen.error();
       if (*frozen) return Error("app.transfers_frozen");
     }
-    auto rows = (*tx)->Execute(
+    auto rows = store_.Execute(
         "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
-        Params({account_id, caller.customer_id}));
+        Params({account_id, caller.customer_id}), store::Mode::kRead);
     if (!rows) return rows.error();
     if (rows->rows.empty()) return Error("app.account_not_found");
     participant = store::AsText(rows->rows[0][0]);

@@ -312,6 +312,36 @@ TEST_P(AppFlowTest, FiveWrongPinsLockTransfersForThirtyMinutes) {
   EXPECT_EQ(api.Call("GET", "/api/v1/me", nullptr, token).body["state"], "active");
 }
 
+// A run of payments checks the PIN with argon2id once and then from the
+// verified-PIN cache; the cache must never let through what argon2id would
+// refuse: a wrong PIN (still counted towards the lock), any PIN while
+// locked, or the old PIN after a change.
+TEST_P(AppFlowTest, TheVerifiedPinCacheNeverLetsAWrongOrOldPinThrough) {
+  Api& api = *api_;
+  std::string token = api.Onboard("01006666600", TestNationalId(16), "NBE", "8000000016", "Karim Adel Mansour");
+  api.Onboard("01007777700", TestNationalId(17), "BM", "9000000017", "Dina Sameh Soliman");
+  json send = {{"kind", "mobile"}, {"value", "01007777700"}, {"amount", 1000}, {"pin", "246810"}};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).status, 201);
+  send["pin"] = "000000";
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).code(), "app.pin_wrong");
+  // The right PIN, remembered: resets the four failures (it still has to be written).
+  send["pin"] = "246810";
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).status, 201);
+  send["pin"] = "000000";
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).code(), "app.pin_wrong");
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).code(), "app.pin_locked");
+  send["pin"] = "246810";
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).code(), "app.pin_locked") << "cached, yet locked";
+  server_->clock().Advance(std::chrono::minutes(31));
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).status, 201);
+  Reply changed = api.Call("POST", "/api/v1/me/pin", {{"pin", "246810"}, {"new_pin", "135792"}}, token);
+  ASSERT_EQ(changed.status, 200) << changed.body.dump();
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).code(), "app.pin_wrong") << "the old PIN";
+  send["pin"] = "135792";
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).status, 201);
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", send, token).status, 201);
+}
+
 TEST_P(AppFlowTest, BadInputGetsClearErrors) {
   Api& api = *api_;
   std::string token = api.Onboard("01008888888", TestNationalId(10), "NBE", "1100000011", "Salma Amr Zaki");
