@@ -1,6 +1,9 @@
 #include <sodium.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cassert>
+#include <chrono>
 
 #include "app/internal.h"
 #include "ipn/switch.h"
@@ -87,6 +90,27 @@ std::string RandomHex(size_t bytes) {
 }
 
 std::string NewId(std::string_view prefix) { return std::string(prefix) + RandomHex(10); }
+
+// Real microseconds, never going backwards in this process (a wall-clock step
+// cannot put a newer row behind an older one), zero-padded so the text sorts
+// like the number, then a random tail. Two uses: "the latest SMS to a number"
+// is well defined within one second (created_at is the app's clock, seconds,
+// frozen in tests — a random id once made NewDeviceNeedsAnOtp read the
+// registration OTP); and rows keyed by it are appended at the end of their
+// index instead of landing on a random page (a notification per transfer
+// side would otherwise dirty a random page of app_notifications per commit).
+std::string TimeOrderedId(std::string_view prefix) {
+  static std::atomic<int64_t> last{0};
+  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  int64_t previous = last.load();
+  while (!last.compare_exchange_weak(previous, std::max(micros, previous + 1))) {
+  }
+  micros = std::max(micros, previous + 1);
+  std::string digits = std::to_string(micros);
+  return std::string(prefix) + std::string(20 - std::min<size_t>(20, digits.size()), '0') + digits + RandomHex(4);
+}
 
 std::string HashSecret(std::string_view secret) {
   unsigned char digest[32];

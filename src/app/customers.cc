@@ -136,29 +136,10 @@ Status AppImpl::Notify(store::Transaction& tx, const std::string& customer_id, c
   return Done(tx.Execute(
       "INSERT INTO app_notifications (id, customer_id, kind, text_ar, text_en, ir, created_at, read_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
-      Params({NewId("n_"), customer_id, kind, message.ar, message.en, ir, Now()})));
+      Params({TimeOrderedId("n_"), customer_id, kind, message.ar, message.en, ir, Now()})));
 }
 
 namespace {
-
-// Outbox ids sort by when they were written (real microseconds), so "the
-// latest message" is well defined even within one second: created_at comes
-// from the app's clock (seconds, frozen in tests), so two messages to one
-// number usually tie on it and the id alone decides which is latest (a
-// random id here once made NewDeviceNeedsAnOtp read the registration OTP).
-// The value never goes backwards in this process, so a wall-clock step
-// (NTP) cannot put a newer message behind an older one.
-std::string OutboxId() {
-  static std::atomic<int64_t> last{0};
-  int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
-  int64_t previous = last.load();
-  while (!last.compare_exchange_weak(previous, std::max(micros, previous + 1))) {
-  }
-  micros = std::max(micros, previous + 1);
-  std::string digits = std::to_string(micros);
-  return "sms_" + std::string(20 - std::min<size_t>(20, digits.size()), '0') + digits + RandomHex(4);
-}
 
 // One OTP per (mobile, purpose). Sends are throttled: a minute apart and at
 // most five an hour, so the SMS gateway cannot be used to flood a phone.
@@ -191,7 +172,7 @@ Status IssueOtp(AppImpl& app, store::Transaction& tx, const std::string& mobile,
   // admin API (and so tests and the demo) can read.
   Message sms = Format(MessageFor("app.sms_otp"), {{"code", code}});
   return Done(tx.Execute("INSERT INTO app_outbox (id, mobile, body, created_at) VALUES ($1, $2, $3, $4)",
-                         Params({OutboxId(), mobile, sms.ar + "\n" + sms.en, now})));
+                         Params({TimeOrderedId("sms_"), mobile, sms.ar + "\n" + sms.en, now})));
 }
 
 // Checks an OTP in its own committed transaction so a wrong guess is counted

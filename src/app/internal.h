@@ -79,7 +79,8 @@ struct VerifiedAccount {
 
 // Random identifiers and secrets (libsodium CSPRNG).
 std::string RandomHex(size_t bytes);
-std::string NewId(std::string_view prefix);
+std::string NewId(std::string_view prefix);          // prefix + 20 random hex digits
+std::string TimeOrderedId(std::string_view prefix);  // prefix + microseconds (sorting) + random tail
 // SHA-256-class keyed-free hash (BLAKE2b via crypto_generichash), hex: how
 // tokens and OTPs are stored, so a database dump does not hand out sessions.
 std::string HashSecret(std::string_view secret);
