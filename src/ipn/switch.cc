@@ -595,9 +595,6 @@ Result<std::vector<Notification>> Switch::Impl::NotificationsFor(std::string_vie
 // ---------------------------------------------------------------------------
 // Send
 
-namespace {
-}  // namespace
-
 std::string Switch::Impl::Canonical(const SendRequest& r) {
   const char sep = '\x1f';
   return r.payer_participant + sep + r.payer_account + sep + std::string(PayeeKindName(r.payee.kind)) + sep +
