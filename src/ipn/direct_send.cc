@@ -21,6 +21,7 @@
 // credit is the same `<IR>/credit` the step-by-step path writes; Refund (an
 // operator's reversal) knows both shapes. The switch's own records — states,
 // timeline, outbox, settlement entry — are the same on both paths.
+#include <algorithm>
 #include <cassert>
 
 #include "ipn/internal.h"
@@ -85,7 +86,7 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
   const SendRequest& request = *record.request;
   const Route& route = *record.route;
   // A direct send is decided in this transaction: its steps are stamped now.
-  record.decided_ms = record.direct ? internal::NowMs() : 0;
+  record.decided_ms = record.direct ? std::max(record.created_ms, internal::NowMs()) : 0;  // never before it began
   record.error_code.clear();
   record.notifications.clear();
   // A direct send is recorded completed: if any of it fails, FinishDirectSends
@@ -142,6 +143,23 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
 
 Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
   if (direct_batch_.empty()) return {};
+
+  // 0. The open settlement window's row, locked first: touching it
+  // serialises us with a window close (the entries land in the window open
+  // when we commit), and taking it before the ledger's writer row keeps one
+  // lock order with Transition, which takes it without the ledger's — two
+  // processes on PostgreSQL would otherwise deadlock. A close that wins the
+  // race leaves a new open window, which the next statement sees.
+  store::Value window_id;
+  for (int attempt = 0;; ++attempt) {
+    auto window = tx.Execute("UPDATE ipn_windows SET entries = entries WHERE status = 'open' RETURNING id");
+    if (!window.ok()) return window.error();
+    if (window->rows.size() == 1) {
+      window_id = window->rows[0][0];
+      break;
+    }
+    if (attempt == 2) return Error("store.busy", "settlement window changing");
+  }
 
   // 1. Every debit of the batch (amount + fee at once), in one ledger call.
   std::vector<ledger::Transfer> debits;
@@ -237,16 +255,10 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
                                     V(r.route->participant), V(r.request->amount)});
   }
   if (!settlement.empty()) {
-    // Touching the open window's row serialises us with a window close (see
-    // Transition): the entries land in the window open when we commit.
-    auto touch = tx.Execute("UPDATE ipn_windows SET entries = entries + $1 WHERE status = 'open'",
-                            std::vector<store::Value>{V(static_cast<int64_t>(settlement.size()))});
-    if (!touch.ok()) return touch.error();
-    if (touch->affected != 1) return Error("store.busy", "settlement window changing");
-    auto window = tx.Execute("SELECT id FROM ipn_windows WHERE status = 'open'");
-    if (!window.ok()) return window.error();
-    if (window->rows.size() != 1) return Error("store.busy", "settlement window changing");
-    for (store::Row& row : settlement) row[2] = window->rows[0][0];
+    auto count = tx.Execute("UPDATE ipn_windows SET entries = entries + $1 WHERE id = $2",
+                            std::vector<store::Value>{V(static_cast<int64_t>(settlement.size())), window_id});
+    if (!count.ok()) return count.error();
+    for (store::Row& row : settlement) row[2] = window_id;
     auto ins = tx.InsertMany("ipn_settlement_entries", SettlementColumns(), settlement);
     if (!ins.ok()) return ins.error();
   }

@@ -309,7 +309,7 @@ class SqliteStore final : public Store {
     // once set and makes a fresh file WAL before anyone writes to it.
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                                "PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY",
-                               "PRAGMA wal_autocheckpoint=0"}) {
+                               "PRAGMA wal_autocheckpoint=10000"}) {
       Status status = connection->Exec(pragma);
       if (!status.ok()) return Error("store.open_failed", path_ + ": " + status.error().detail);
     }
@@ -357,7 +357,9 @@ class SqliteStore final : public Store {
   // inside whichever commit crosses SQLite's automatic threshold: that commit
   // would copy pages into the database file and fsync it while its writer —
   // and every job queued behind it — waits. PASSIVE never blocks writers or
-  // readers; frames a reader still needs are copied on a later round.
+  // readers; frames a reader still needs are copied on a later round. The
+  // connections keep an automatic threshold ten times SQLite's default as a
+  // backstop, so the WAL stays bounded even if this thread cannot connect.
   void CheckpointLoop() {
     std::unique_ptr<Connection> connection;
     std::unique_lock lock(checkpoint_mutex_);
