@@ -79,6 +79,8 @@ bool Switch::Impl::PrepareDirect(const SendRequest& request, const Route& route,
   if (payer_account->ledger_account == payee_account->ledger_account) return false;
   record.payer = std::move(*payer_account);
   record.payee = std::move(*payee_account);
+  record.payee_masked_name_ar = internal::MaskName(record.payee.name_ar);
+  record.payee_masked_name_en = internal::MaskName(record.payee.name_en);
   return true;
 }
 
@@ -92,10 +94,9 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
   // A direct send is recorded completed: if any of it fails, FinishDirectSends
   // rewrites the row in the same transaction, before anyone can read it.
   const bool direct = record.direct;
-  std::string payee_account = direct ? record.payee.account_number
-                                     : (route.key.kind == AccountKeyKind::kAccountNumber ? route.key.value : "");
-  std::string name_ar = direct ? internal::MaskName(record.payee.name_ar) : "";
-  std::string name_en = direct ? internal::MaskName(record.payee.name_en) : "";
+  // A step-by-step send learns the payee's account and names from the credit
+  // (Process); until then its row holds what routing knew, and no names.
+  std::string payee_account = direct ? record.payee.account_number : route.KnownAccountNumber();
   auto ins = tx.Execute(
       "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, "
       "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
@@ -106,9 +107,10 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
           V(record.ir), V(request.user_id), V(request.client_request_id), V(Canonical(request)),
           V(direct ? "completed" : "initiated"), V(request.amount), V(record.fee), V(request.channel),
           V(request.payer_participant), V(request.payer_account), V(PayeeKindName(request.payee.kind)),
-          V(route.identifier), V(route.participant), V(payee_account), V(name_ar), V(name_en),
-          V(request.expected_payee_name), V(request.note), V(record.day), V(record.month), V(record.hold_expires_ms),
-          V(record.created_ms), V(direct ? record.decided_ms : record.created_ms)});
+          V(route.identifier), V(route.participant), V(payee_account), V(record.payee_masked_name_ar),
+          V(record.payee_masked_name_en), V(request.expected_payee_name), V(request.note), V(record.day),
+          V(record.month), V(record.hold_expires_ms), V(record.created_ms),
+          V(direct ? record.decided_ms : record.created_ms)});
   if (!ins.ok()) return ins.error();
   // Taken: by a concurrent retry of this request (or, rarely, the IR by
   // another process on the same node). A refusal, not an SQL error, so a
@@ -228,21 +230,13 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
       step(r, 2, r.decided_ms, TransferState::kFailed, "debit_failed", payer, r.error_code);
       notify(r, "failed", false);
       // Failed transfers do not count against the limits.
-      for (const std::string& scope : UsageScopes(r.request->user_id, r.request->channel)) {
-        for (const std::string& period : {"d:" + r.day, "m:" + r.month}) {
-          auto rel = tx.Execute("UPDATE ipn_usage SET used = used - $1 WHERE scope = $2 AND period = $3",
-                                std::vector<store::Value>{V(r.request->amount), V(scope), V(period)});
-          if (!rel.ok()) return rel.error();
-        }
-      }
+      LAHZA_TRY(ReleaseUsage(tx, r.request->user_id, r.request->channel, r.day, r.month, r.request->amount));
+      // Nothing reached the payee: the row keeps only what routing knew, as
+      // a failed step-by-step send's does.
       auto up = tx.Execute(
           "UPDATE ipn_transactions SET state = 'failed', error_code = $1, usage_released = 1, payee_account = $2, "
           "payee_name_ar = '', payee_name_en = '', updated_ms = $3 WHERE ir = $4",
-          std::vector<store::Value>{
-              V(r.error_code),
-              V(r.route->key.kind == AccountKeyKind::kAccountNumber ? r.route->key.value : std::string()),
-              V(r.decided_ms),
-              V(r.ir)});
+          std::vector<store::Value>{V(r.error_code), V(r.route->KnownAccountNumber()), V(r.decided_ms), V(r.ir)});
       if (!up.ok()) return up.error();
       continue;
     }
@@ -298,14 +292,14 @@ TransactionView Switch::Impl::DirectView(const SendRecord& r) const {
   v.hold_expires_ms = r.hold_expires_ms;
   v.timeline.push_back({1, r.created_ms, TransferState::kInitiated, "initiated", "switch", ""});
   if (!r.error_code.empty()) {
-    v.payee_account = r.route->key.kind == AccountKeyKind::kAccountNumber ? r.route->key.value : "";
+    v.payee_account = r.route->KnownAccountNumber();
     v.timeline.push_back({2, r.decided_ms, TransferState::kFailed, "debit_failed", request.payer_participant,
                           r.error_code});
     return v;
   }
   v.payee_account = r.payee.account_number;
-  v.payee_masked_name_ar = internal::MaskName(r.payee.name_ar);
-  v.payee_masked_name_en = internal::MaskName(r.payee.name_en);
+  v.payee_masked_name_ar = r.payee_masked_name_ar;
+  v.payee_masked_name_en = r.payee_masked_name_en;
   v.timeline.push_back({2, r.decided_ms, TransferState::kDebited, "debited", request.payer_participant, ""});
   v.timeline.push_back({3, r.decided_ms, TransferState::kCredited, "credited", r.route->participant, ""});
   v.timeline.push_back({4, r.decided_ms, TransferState::kCompleted, "completed", "switch", ""});

@@ -459,13 +459,7 @@ Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_li
     LAHZA_TRY(AppendTimeline(tx, ir, now, change.to, change.event, change.actor, change.detail));
 
     if (change.release_usage && store::AsInt(row[23]) == 0) {
-      for (const std::string& scope : UsageScopes(v.user_id, v.channel)) {
-        for (const std::string& period : {"d:" + store::AsText(row[21]), "m:" + store::AsText(row[22])}) {
-          auto rel = tx.Execute("UPDATE ipn_usage SET used = used - $1 WHERE scope = $2 AND period = $3",
-                                std::vector<store::Value>{V(v.amount), V(scope), V(period)});
-          if (!rel.ok()) return rel.error();
-        }
-      }
+      LAHZA_TRY(ReleaseUsage(tx, v.user_id, v.channel, store::AsText(row[21]), store::AsText(row[22]), v.amount));
       auto flag = tx.Execute("UPDATE ipn_transactions SET usage_released = 1 WHERE ir = $1", key);
       if (!flag.ok()) return flag.error();
     }
@@ -551,6 +545,18 @@ Status Switch::Impl::AppendTimeline(store::Transaction& tx, const std::string& i
 
 std::vector<std::string> Switch::Impl::UsageScopes(const std::string& user, const std::string& channel) {
   return {"user:" + user, "user:" + user + "|channel:" + channel};
+}
+
+Status Switch::Impl::ReleaseUsage(store::Transaction& tx, const std::string& user, const std::string& channel,
+                                  const std::string& day, const std::string& month, int64_t amount) {
+  for (const std::string& scope : UsageScopes(user, channel)) {
+    for (const std::string& period : {"d:" + day, "m:" + month}) {
+      auto rel = tx.Execute("UPDATE ipn_usage SET used = used - $1 WHERE scope = $2 AND period = $3",
+                            std::vector<store::Value>{V(amount), V(scope), V(period)});
+      if (!rel.ok()) return rel.error();
+    }
+  }
+  return {};
 }
 
 void Switch::Impl::Notify(const std::vector<Notification>& notifications) {

@@ -29,6 +29,12 @@ class Switch::Impl {
     std::string participant;
     AccountKey key;
     std::string identifier;  // normalised payee identifier
+
+    // The payee's account number when the route already knows it (the payer
+    // gave it, or an IPA or mobile alias led to it), else empty: a wallet
+    // mobile, IBAN or card is the payee's institution's to resolve, and its
+    // account is known only once the institution answered.
+    std::string KnownAccountNumber() const { return key.kind == AccountKeyKind::kAccountNumber ? key.value : ""; }
   };
 
   // A step already taken but not yet written (recorded with the next change,
@@ -76,6 +82,9 @@ class Switch::Impl {
     // The direct path (PrepareDirect found both accounts open and no fault).
     bool direct = false;
     AccountInfo payer, payee;
+    // The payee's names as the record and the answer show them, masked once
+    // here rather than by each of their writers.
+    std::string payee_masked_name_ar, payee_masked_name_en;
     // Its outcome, set by FinishDirectSends.
     int64_t decided_ms = 0;
     std::string error_code;  // empty: completed
@@ -152,6 +161,11 @@ class Switch::Impl {
   Status LoadStoredPolicy();  // callers hold policy_write_mutex_ (or are Init)
   Status ReloadPolicy();
   static std::vector<std::string> UsageScopes(const std::string& user, const std::string& channel);
+  // Gives `amount` back to every counter RecordSend reserved it against
+  // (each scope, that day and that month): failed transfers do not count
+  // against the limits. The caller marks the row usage_released.
+  static Status ReleaseUsage(store::Transaction& tx, const std::string& user, const std::string& channel,
+                             const std::string& day, const std::string& month, int64_t amount);
   Result<Usage> GetUsage(std::string_view user, std::string_view channel);
 
   Result<ReconcileReport> Reconcile();

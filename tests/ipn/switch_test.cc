@@ -889,6 +889,8 @@ TEST_P(SwitchTest, DirectAndStepByStepSendsLeaveTheSameRecords) {
     EXPECT_EQ(Events(*v), Events(*read));
     EXPECT_EQ(read->payee_account, "2001");
     EXPECT_EQ(read->payee_masked_name_en, v->payee_masked_name_en);
+    EXPECT_EQ(read->payee_masked_name_ar, v->payee_masked_name_ar);
+    EXPECT_EQ(read->payee_account, v->payee_account);
     EXPECT_EQ(read->fee, v->fee);
     EXPECT_EQ(read->updated_ms, v->updated_ms);
     for (size_t i = 0; i < read->timeline.size(); ++i) {
@@ -973,6 +975,34 @@ TEST_P(SwitchTest, DirectSendWithoutEnoughForTheFeeFailsWholeAndFreesItsLimits) 
   TransactionView again = MustSend(ToCib(1'000'000, "all-of-it"));
   EXPECT_EQ(again.ir, v.ir);
   EXPECT_EQ(again.state, TransferState::kFailed);
+  // The failed row keeps the payee's account only where routing knew it (an
+  // account number, or an IPA's directory entry), and never the names; a
+  // wallet's account is the wallet provider's to say, so it stays empty.
+  EXPECT_EQ(v.payee_account, "2001");
+  EXPECT_EQ(read->payee_account, "2001");
+  ASSERT_TRUE(sw_->RegisterIpa("Karim.Samir@instapay", "CIB", "2001", "01201234567").ok());
+  Open("VFCASH", "", "Sara Adel", "سارة عادل", "01012345678", 0);
+  struct Case {
+    PayeeId payee;
+    std::string account;
+  };
+  for (const Case& c : {Case{{PayeeKind::kIpa, "karim.samir", ""}, "2001"},
+                        Case{{PayeeKind::kWallet, "+20 101 234 5678", ""}, ""}}) {
+    SendRequest r = ToCib(1'000'000, "all-of-it-" + c.payee.value);
+    r.payee = c.payee;
+    TransactionView failed = MustSend(r);
+    EXPECT_EQ(failed.error_code, "ipn.insufficient_funds") << c.payee.value;
+    auto direct_debit = ledger_->LookupTransfer(failed.ir + "/debit");  // the direct path's refused debit
+    ASSERT_TRUE(direct_debit.ok() && direct_debit->has_value()) << c.payee.value;
+    auto failed_read = sw_->GetTransaction(failed.ir);
+    ASSERT_TRUE(failed_read.ok());
+    for (const TransactionView* f : {&failed, &*failed_read}) {
+      EXPECT_EQ(f->payee_account, c.account) << c.payee.value;
+      EXPECT_EQ(f->payee_masked_name_ar, "") << c.payee.value;
+      EXPECT_EQ(f->payee_masked_name_en, "") << c.payee.value;
+    }
+  }
+  EXPECT_EQ(sw_->GetUsage("user-mona", "app")->used_today, 0);
   ExpectLedgerHealthy();
 }
 
