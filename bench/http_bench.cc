@@ -20,6 +20,8 @@
 #include <regex>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "app/app.h"
 #include "http/server.h"
 #include "http/test_client.h"
@@ -31,6 +33,14 @@ using nlohmann::json;
 using lahza::testing::HttpClient;
 
 namespace {
+
+// CPU seconds (user + system) this process has used so far, all threads.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 constexpr const char* kAdmin = "bench-admin";
 
@@ -139,6 +149,7 @@ int main(int argc, char** argv) {
   std::vector<std::vector<double>> latencies(connections);
   std::vector<std::thread> clients;
   auto started = std::chrono::steady_clock::now();
+  const double cpu_started = ProcessCpuSeconds();
   for (int c = 0; c < connections; ++c) {
     clients.emplace_back([&, c] {
       HttpClient client(server.port());
@@ -168,6 +179,7 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& thread : clients) thread.join();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double cpu_used = ProcessCpuSeconds() - cpu_started;
   std::vector<double> all;
   for (auto& samples : latencies) all.insert(all.end(), samples.begin(), samples.end());
   std::sort(all.begin(), all.end());
@@ -175,6 +187,11 @@ int main(int argc, char** argv) {
   std::printf("transfers completed: %lld (other states %lld, errors %lld) in %.1f s\n", static_cast<long long>(completed.load()),
               static_cast<long long>(other_states.load()), static_cast<long long>(errors.load()), elapsed);
   std::printf("throughput: %.0f transfers/s\n", completed.load() / elapsed);
+  // Run-to-run throughput on a shared 2-core machine varies by about 10 %;
+  // CPU per transfer (server, switch, database and this load generator
+  // together) is the steadier figure for comparing changes.
+  std::printf("cpu: %.0f us per transfer (%.2f cores busy)\n",
+              completed.load() ? cpu_used * 1e6 / static_cast<double>(completed.load()) : 0.0, cpu_used / elapsed);
   std::printf("latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50), pct(0.99), pct(0.999),
               all.empty() ? 0.0 : all.back());
   server.Stop();

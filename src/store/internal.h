@@ -17,6 +17,13 @@ namespace lahza::store::internal {
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path);
 Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url);
 
+// The name of a SQLite VFS (registered on first use) that is the default one
+// except that a commit's writes to the write-ahead log reach the kernel in a
+// few large writes instead of two per page; nullptr if it could not be
+// registered (the default VFS then serves). Requires synchronous=FULL on
+// every connection that writes (see sqlite_wal_buffer.cc).
+const char* WalBufferVfs();
+
 // `sql` without a trailing "FOR UPDATE" (case-insensitive, whitespace and a
 // final ';' tolerated). SQLite has no row locks; BEGIN IMMEDIATE already holds
 // the database's write lock, so the clause is redundant there.

@@ -298,7 +298,7 @@ class SqliteStore final : public Store {
   Result<std::unique_ptr<Connection>> Connect() {
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+                             WalBufferVfs());
     auto connection = std::make_unique<Connection>(db);  // closes db on every path
     if (rc != SQLITE_OK) {
       return Error("store.open_failed", path_ + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
@@ -318,6 +318,14 @@ class SqliteStore final : public Store {
     if (!mode.ok() || !connection->Run(**mode, {}, &rows).ok() || rows.rows.empty() ||
         AsText(rows.rows[0][0]) != "wal") {
       return Error("store.open_failed", path_ + ": could not switch to WAL mode");
+    }
+    // Durability, and the WAL write buffer's safety, rest on every commit
+    // syncing the WAL: refuse a connection on which that did not take.
+    auto synchronous = connection->Prepare("PRAGMA synchronous");
+    Rows level;
+    if (!synchronous.ok() || !connection->Run(**synchronous, {}, &level).ok() || level.rows.empty() ||
+        AsInt(level.rows[0][0]) != 2) {
+      return Error("store.open_failed", path_ + ": could not set synchronous=FULL");
     }
     return connection;
   }
