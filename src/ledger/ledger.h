@@ -288,7 +288,10 @@ class Ledger {
   // with a detail naming the first broken rule.
   Status CheckInvariants();
 
-  // Counters since Open, for benchmarks and operations.
+  // Counters since Open, for benchmarks and operations: the batches the
+  // ledger committed itself and their transfers. Transfers applied through
+  // ApplyInTransaction are not counted: their commit is the caller's (the
+  // switch's direct sends), and a caller's transaction may still roll back.
   struct Stats {
     int64_t batches = 0;
     int64_t transfers = 0;

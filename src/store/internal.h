@@ -10,6 +10,8 @@
 
 #include "store/store.h"
 
+struct sqlite3;
+
 namespace lahza::store::internal {
 
 // Backend constructors used by Open(); they connect once so a bad address
@@ -23,6 +25,10 @@ Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url);
 // registered (the default VFS then serves). Requires synchronous=FULL on
 // every connection that writes (see sqlite_wal_buffer.cc).
 const char* WalBufferVfs();
+// Drops what the connection's WAL buffer still holds. The store calls it
+// after every ROLLBACK: those bytes were never committed, and written later
+// they would overwrite frames other connections committed since.
+void DiscardWalBuffer(sqlite3* db);
 
 // `sql` without a trailing "FOR UPDATE" (case-insensitive, whitespace and a
 // final ';' tolerated). SQLite has no row locks; BEGIN IMMEDIATE already holds

@@ -395,6 +395,7 @@ class SqliteStore final : public Store {
 SqliteTransaction::~SqliteTransaction() {
   if (!finished_) {
     (void)connection_->Exec("ROLLBACK");
+    DiscardWalBuffer(connection_->db());  // frames a rolled-back spill left behind
     Finish();
   }
 }

@@ -19,6 +19,16 @@
 // the commit. The store opens every connection with synchronous=FULL
 // (sqlite_store.cc) and checks it: under NORMAL a commit does not sync, and
 // other connections could then read frames still in this buffer.
+//
+// What is still buffered when a write transaction ends without committing
+// was never committed (every commit syncs): frames a large transaction
+// spilled before it rolled back. SQLite does not touch the WAL file on a
+// rollback, so the store calls DiscardWalBuffer after every ROLLBACK, and
+// xClose discards too: written later, those bytes would land on frames other
+// connections have committed at the same offsets since. A file whose device
+// does not promise power-safe overwrite is not buffered at all: there SQLite
+// pads a commit to a sector boundary and writes the padding's tail after the
+// sync, when the frames are already visible.
 // Main database, journal and temp files pass through untouched.
 #include <sqlite3.h>
 
@@ -50,7 +60,10 @@ struct BufferedWal {
   sqlite3_file* real;  // the default VFS's file, right after this struct
   std::vector<char>* pending;  // bytes not yet written, for offsets [pending_offset, +size)
   sqlite3_int64 pending_offset;
+  bool buffered;  // false: every write goes straight through (no power-safe overwrite)
 };
+
+constexpr size_t kKeptCapacity = 256 << 10;  // a pooled connection keeps at most this much buffer
 
 BufferedWal* Wal(sqlite3_file* file) { return reinterpret_cast<BufferedWal*>(file); }
 
@@ -63,11 +76,17 @@ int Flush(BufferedWal* wal) {
                                      wal->pending_offset + static_cast<sqlite3_int64>(done));
   }
   pending.clear();
+  if (pending.capacity() > kMaxBufferedBytes / 4) {
+    // After a large transaction: give the memory back, each pooled
+    // connection would otherwise hold its high-water mark for good.
+    std::vector<char>().swap(pending);
+  }
   return rc;
 }
 
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   BufferedWal* wal = Wal(file);
+  if (!wal->buffered) return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
   std::vector<char>& pending = *wal->pending;
   const bool continues = !pending.empty() && offset == wal->pending_offset + static_cast<sqlite3_int64>(pending.size());
   if (!continues) {
@@ -82,17 +101,22 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
     return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
   }
   const char* bytes = static_cast<const char*>(data);
-  pending.insert(pending.end(), bytes, bytes + amount);
+  try {
+    pending.insert(pending.end(), bytes, bytes + amount);
+  } catch (const std::bad_alloc&) {  // no C++ exception may cross SQLite's C frames
+    if (int rc = Flush(wal); rc != SQLITE_OK) return rc;
+    return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
+  }
   return SQLITE_OK;
 }
 
 int Close(sqlite3_file* file) {
+  // Anything still buffered is uncommitted (see the top of this file).
   BufferedWal* wal = Wal(file);
-  int flushed = Flush(wal);
   int closed = wal->real->pMethods->xClose(wal->real);
   delete wal->pending;
   wal->pending = nullptr;
-  return flushed != SQLITE_OK ? flushed : closed;
+  return closed;
 }
 
 int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
@@ -202,8 +226,9 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
     wal->real->pMethods->xClose(wal->real);
     return SQLITE_NOMEM;
   }
-  wal->pending->reserve(256 << 10);
   wal->pending_offset = 0;
+  const int device = wal->real->pMethods->xDeviceCharacteristics(wal->real);
+  wal->buffered = (device & SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
   // The default VFS hands out one method table for all its files, so one of
   // ours, built from the first WAL opened, serves them all.
   static const sqlite3_io_methods methods = MethodsFor(wal->real->pMethods);
@@ -232,6 +257,16 @@ int GetLastError(sqlite3_vfs* vfs, int size, char* out) { return Base(vfs)->xGet
 int CurrentTimeInt64(sqlite3_vfs* vfs, sqlite3_int64* out) { return Base(vfs)->xCurrentTimeInt64(Base(vfs), out); }
 
 }  // namespace
+
+void DiscardWalBuffer(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) != SQLITE_OK || file == nullptr ||
+      file->pMethods == nullptr || file->pMethods->xWrite != Write) {
+    return;  // no WAL open yet, or not one of ours
+  }
+  BufferedWal* wal = Wal(file);
+  wal->pending->clear();
+}
 
 const char* WalBufferVfs() {
   static const char* registered = [] () -> const char* {

@@ -62,8 +62,9 @@ class SqliteWalBufferTest : public ::testing::Test {
   // Inserts rows [from, to) with amount 1 in one transaction; then, in the
   // same transaction, rewrites every 97th row's amount to 3 (pages that
   // were already spilled to the WAL are written again) and reads them back.
-  Status InsertAndRewrite(int64_t from, int64_t to, bool commit) {
-    auto tx = writer_->Begin();
+  Status InsertAndRewrite(int64_t from, int64_t to, bool commit) { return InsertAndRewrite(*writer_, from, to, commit); }
+  Status InsertAndRewrite(Store& store, int64_t from, int64_t to, bool commit) {
+    auto tx = store.Begin();
     if (!tx.ok()) return tx.error();
     for (int64_t i = from; i < to; ++i) {
       const Value row[] = {i, int64_t{1}, Payload(i)};
@@ -118,6 +119,41 @@ TEST_F(SqliteWalBufferTest, ARolledBackSpillLeavesNothingAndTheNextTransactionIs
   EXPECT_EQ(Int(**reopened, "SELECT SUM(amount) FROM big"), ExpectedSum(100'000, 101'000));
   Rows check = MustRun(**reopened, "PRAGMA integrity_check");
   EXPECT_EQ(AsText(check.rows.at(0).at(0)), "ok");
+}
+
+TEST_F(SqliteWalBufferTest, FramesOfARolledBackSpillNeverOverwriteWhatOthersCommitLater) {
+  // A spill that rolls back: SQLite does not write the WAL on a rollback,
+  // so frames the spill left in this connection's buffer would stay there.
+  // Another store then commits frames at those same WAL offsets, and the
+  // first connection (back in its pool) reads and writes again: had it kept
+  // those bytes, it would now write them over the other's commit. (On SQLite
+  // 3.40 the rollback's own page reloads happen to read the WAL here, which
+  // flushes the buffer first; the store's DiscardWalBuffer after every
+  // ROLLBACK makes this independent of such details.) First the background
+  // checkpointer (every 100 ms) copies the WAL into the database, so the
+  // spill restarts the WAL and older pages come from the database file.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    auto tx = writer_->Begin();
+    ASSERT_TRUE(tx.ok());
+    for (int64_t i = 0; i < 30'000; ++i) {
+      const Value row[] = {i, int64_t{5}, Payload(i)};
+      ASSERT_TRUE((*tx)->Execute("INSERT INTO big (id, amount, payload) VALUES ($1, $2, $3)", row).ok());
+    }
+  }  // rolled back
+  Status other = InsertAndRewrite(*reader_, 200'000, 240'000, true);
+  ASSERT_TRUE(other.ok()) << Describe(other.error());
+  EXPECT_EQ(Int(*writer_, "SELECT SUM(amount) FROM big"), ExpectedSum(200'000, 240'000));
+  MustRun(*writer_, "INSERT INTO big (id, amount, payload) VALUES (1, 1, 'after')");
+  EXPECT_EQ(Int(*reader_, "SELECT SUM(amount) FROM big"), ExpectedSum(200'000, 240'000) + 1);
+  EXPECT_EQ(Int(*reader_, "SELECT COUNT(*) FROM big WHERE amount = 5"), 0);
+  writer_.reset();
+  reader_.reset();
+  auto reopened = Open(url_);
+  ASSERT_TRUE(reopened.ok());
+  Rows check = MustRun(**reopened, "PRAGMA integrity_check");
+  EXPECT_EQ(AsText(check.rows.at(0).at(0)), "ok");
+  EXPECT_EQ(Int(**reopened, "SELECT SUM(amount) FROM big"), ExpectedSum(200'000, 240'000) + 1);
 }
 
 TEST_F(SqliteWalBufferTest, ReadersOfAnotherStoreSeeEveryCommitWholeWhileTheWalRestarts) {
