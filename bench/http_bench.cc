@@ -26,6 +26,7 @@
 #include "http/server.h"
 #include "http/test_client.h"
 #include "ipn/switch.h"
+#include "writer_stats.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   std::vector<std::thread> clients;
   auto started = std::chrono::steady_clock::now();
   const double cpu_started = ProcessCpuSeconds();
+  const auto writer_before = (*network)->writer_stats();
   for (int c = 0; c < connections; ++c) {
     clients.emplace_back([&, c] {
       HttpClient client(server.port());
@@ -180,6 +182,7 @@ int main(int argc, char** argv) {
   for (auto& thread : clients) thread.join();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const double cpu_used = ProcessCpuSeconds() - cpu_started;
+  const auto writer_after = (*network)->writer_stats();
   std::vector<double> all;
   for (auto& samples : latencies) all.insert(all.end(), samples.begin(), samples.end());
   std::sort(all.begin(), all.end());
@@ -194,6 +197,7 @@ int main(int argc, char** argv) {
               completed.load() ? cpu_used * 1e6 / static_cast<double>(completed.load()) : 0.0, cpu_used / elapsed);
   std::printf("latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50), pct(0.99), pct(0.999),
               all.empty() ? 0.0 : all.back());
+  lahza::bench::PrintWriterStats(writer_before, writer_after, elapsed);
   server.Stop();
   (*network)->SetNotifier({});
   if (!dir.empty()) std::filesystem::remove_all(dir);

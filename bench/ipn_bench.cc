@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ipn/switch.h"
+#include "writer_stats.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   std::map<std::string, int64_t> states;
   int64_t errors = 0;
   std::vector<std::thread> workers;
+  const auto writer_before = sw.writer_stats();
   auto start = Steady::now();
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -123,6 +125,7 @@ int main(int argc, char** argv) {
   }
   stop = true;
   for (auto& w : workers) w.join();
+  const auto writer_after = sw.writer_stats();
   double elapsed = std::chrono::duration<double>(Steady::now() - start).count();
   (void)sw.SetFault("QNB", {});
   (void)sw.SetFault("BDC", {});
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
               faults ? "faults on" : "no faults");
   std::printf("sends: %zu in %.2f s = %.0f transfers/s\n", latencies.size(), elapsed, latencies.size() / elapsed);
   std::printf("latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50), pct(0.99), pct(0.999), pct(1.0));
+  lahza::bench::PrintWriterStats(writer_before, writer_after, elapsed);
   for (const auto& [s, c] : states) std::printf("  %-22s %lld\n", s.c_str(), static_cast<long long>(c));
   std::printf("  %-22s %lld\n", "errors", static_cast<long long>(errors));
 

@@ -1190,6 +1190,7 @@ void Switch::SetNotifier(std::function<void(const Notification&)> notifier) {
 }
 
 Status Switch::ReloadPolicy() { return impl_->ReloadPolicy(); }
+store::BatchWriter::Stats Switch::writer_stats() const { return impl_->writer_->stats(); }
 
 void Switch::SetOutboxWriter(std::function<Status(store::Transaction&, const Notification&)> writer) {
   impl_->SetOutboxWriter(std::move(writer));

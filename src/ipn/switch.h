@@ -30,6 +30,7 @@
 #include "ipn/institution.h"
 #include "ipn/participants.h"
 #include "ipn/policy.h"
+#include "store/batch_writer.h"
 
 namespace lahza::store { class Store; class Transaction; }
 namespace lahza::ledger { class Ledger; }
@@ -228,6 +229,10 @@ class Switch {
   // process stored it). The reconciler does this every round, so with it
   // running a change reaches every process within one reconcile interval.
   Status ReloadPolicy();
+  // The switch's group-commit writer (every send's record, every state
+  // change): batches, jobs and busy time since Open, for benchmarks and
+  // operations. Sends queue on this one thread.
+  store::BatchWriter::Stats writer_stats() const;
   // The in-process institution of `participant` (nullptr when unknown).
   LocalInstitution* institution(std::string_view participant);
 

@@ -67,6 +67,8 @@ Status BatchWriter::Run(const Job& job) {
   return pending.result;
 }
 
+BatchWriter::Stats BatchWriter::stats() const { return Stats{batches_.load(), jobs_.load(), busy_ns_.load()}; }
+
 void BatchWriter::Loop() {
   std::vector<Pending*> batch;
   for (;;) {
@@ -79,7 +81,11 @@ void BatchWriter::Loop() {
         queue_.pop_front();
       }
     }
+    const auto started = std::chrono::steady_clock::now();
     RunBatch(batch);
+    busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
+    ++batches_;
+    jobs_ += static_cast<int64_t>(batch.size());
     {
       // Notified under the lock: once `done` is seen the waiter returns and
       // its Pending (on its stack) is gone.

@@ -4,7 +4,9 @@
 // after one durable commit: one fsync for many jobs instead of one each.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -48,6 +50,18 @@ class BatchWriter {
   // the destructor has started: "store.closed".
   Status Run(const Job& job);
 
+  // Counters since construction, for benchmarks and operations: how many
+  // batches ran (each one transaction, unless it failed and its jobs were
+  // re-run alone), how many jobs they carried, and the wall time the writer
+  // spent running them. busy / elapsed is the writer's utilisation: near 1
+  // it is the bottleneck of whatever queues on it.
+  struct Stats {
+    int64_t batches = 0;
+    int64_t jobs = 0;
+    int64_t busy_ns = 0;
+  };
+  Stats stats() const;
+
  private:
   struct Pending;
   void Loop();
@@ -62,6 +76,7 @@ class BatchWriter {
   std::condition_variable queued_;
   std::deque<Pending*> queue_;
   bool stop_ = false;
+  std::atomic<int64_t> batches_{0}, jobs_{0}, busy_ns_{0};
   std::thread thread_;
 };
 

@@ -178,6 +178,31 @@ TEST_P(BatchWriterTest, QueuedJobsFinishBeforeTheWriterStops) {
   EXPECT_EQ(Count(), 80);
 }
 
+TEST_P(BatchWriterTest, StatsCountEveryJobAndBatchAndTheTimeSpent) {
+  BatchWriter writer(*store_, 8);
+  EXPECT_EQ(writer.stats().jobs, 0);
+  EXPECT_EQ(writer.stats().batches, 0);
+  // One at a time: each job is its own batch.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(writer.Run(Insert(i, "alone")).ok());
+  BatchWriter::Stats alone = writer.stats();
+  EXPECT_EQ(alone.jobs, 3);
+  EXPECT_EQ(alone.batches, 3);
+  EXPECT_GT(alone.busy_ns, 0);
+  // Concurrent, refusals included: every job counts once, batches at most 8.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) (void)writer.Run(Insert(100 + (t * 10 + i) % 60, "many"));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  BatchWriter::Stats after = writer.stats();
+  EXPECT_EQ(after.jobs, 83);
+  EXPECT_GE(after.batches, alone.batches + 10);  // 80 jobs, at most 8 per batch
+  EXPECT_LE(after.batches, alone.batches + 80);
+  EXPECT_GT(after.busy_ns, alone.busy_ns);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BatchWriterTest, ::testing::ValuesIn(TestBackends()), BackendTestName);
 
 }  // namespace
