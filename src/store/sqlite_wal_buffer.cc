@@ -33,9 +33,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cassert>
-#include <cstring>
-#include <mutex>
 #include <new>
 #include <vector>
 
@@ -63,7 +60,10 @@ struct BufferedWal {
   bool buffered;  // false: every write goes straight through (no power-safe overwrite)
 };
 
-constexpr size_t kKeptCapacity = 256 << 10;  // a pooled connection keeps at most this much buffer
+// What a pooled connection keeps allocated between transactions: a batch
+// of the switch's writer is ~1 MiB of frames, so the hot path never
+// reallocates, and a large transaction's buffer is given back.
+constexpr size_t kKeptCapacity = 2 << 20;
 
 BufferedWal* Wal(sqlite3_file* file) { return reinterpret_cast<BufferedWal*>(file); }
 
@@ -76,11 +76,7 @@ int Flush(BufferedWal* wal) {
                                      wal->pending_offset + static_cast<sqlite3_int64>(done));
   }
   pending.clear();
-  if (pending.capacity() > kMaxBufferedBytes / 4) {
-    // After a large transaction: give the memory back, each pooled
-    // connection would otherwise hold its high-water mark for good.
-    std::vector<char>().swap(pending);
-  }
+  if (pending.capacity() > kKeptCapacity) std::vector<char>().swap(pending);
   return rc;
 }
 
