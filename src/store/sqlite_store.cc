@@ -395,7 +395,8 @@ class SqliteStore final : public Store {
 SqliteTransaction::~SqliteTransaction() {
   if (!finished_) {
     (void)connection_->Exec("ROLLBACK");
-    DiscardWalBuffer(connection_->db());  // frames a rolled-back spill left behind
+    // Frames a rolled-back spill left behind; a read transaction wrote none.
+    if (mode_ == Mode::kWrite) DiscardWalBuffer(connection_->db());
     Finish();
   }
 }

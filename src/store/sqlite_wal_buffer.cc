@@ -80,9 +80,16 @@ int Flush(BufferedWal* wal) {
   return rc;
 }
 
+// What is buffered first, then `data` straight to the file: SQLite's order of
+// writes is kept whenever a write is not appended to the buffer.
+int WriteThrough(BufferedWal* wal, const void* data, int amount, sqlite3_int64 offset) {
+  if (int rc = Flush(wal); rc != SQLITE_OK) return rc;
+  return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
+}
+
 int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
   BufferedWal* wal = Wal(file);
-  if (!wal->buffered) return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
+  if (!wal->buffered) return WriteThrough(wal, data, amount, offset);
   std::vector<char>& pending = *wal->pending;
   const bool continues = !pending.empty() && offset == wal->pending_offset + static_cast<sqlite3_int64>(pending.size());
   if (!continues) {
@@ -92,16 +99,12 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
     if (int rc = Flush(wal); rc != SQLITE_OK) return rc;
     wal->pending_offset = offset;
   }
-  if (pending.size() + static_cast<size_t>(amount) > kMaxBufferedBytes) {
-    if (int rc = Flush(wal); rc != SQLITE_OK) return rc;
-    return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
-  }
+  if (pending.size() + static_cast<size_t>(amount) > kMaxBufferedBytes) return WriteThrough(wal, data, amount, offset);
   const char* bytes = static_cast<const char*>(data);
   try {
     pending.insert(pending.end(), bytes, bytes + amount);
   } catch (const std::bad_alloc&) {  // no C++ exception may cross SQLite's C frames
-    if (int rc = Flush(wal); rc != SQLITE_OK) return rc;
-    return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
+    return WriteThrough(wal, data, amount, offset);
   }
   return SQLITE_OK;
 }
