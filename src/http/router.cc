@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/messages.h"
+#include "http/json_text.h"
 
 namespace lahza::http {
 
@@ -144,8 +145,8 @@ std::vector<RouteInfo> Router::Routes() const {
 Response Json(const nlohmann::json& body, int status) {
   Response response;
   response.status = status;
-  // Invalid UTF-8 from a store must not throw mid-response: replace it.
-  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Invalid UTF-8 from a store must not throw mid-response: replaced.
+  response.body = JsonText(body);
   return response;
 }
 
