@@ -7,8 +7,12 @@
 // after the first), runs the switch (one group-committed transaction for the
 // whole send on the direct path), and prints transfers/s and p50/p99/p99.9.
 //
+// `--route healthz` drives GET /healthz instead, on the same connections and
+// threads: the floor that HTTP, the router and this load generator cost on
+// their own, against which a transfer's cost can be read.
+//
 //   lahza_http_bench [--db sqlite:/tmp/x.db] [--connections 64] [--seconds 10] [--customers 200]
-//                    [--threads N] [--pin-hash min|interactive]
+//                    [--threads N] [--pin-hash min|interactive] [--route send|healthz]
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -94,7 +98,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"HTTP end-to-end transfer benchmark"};
   std::string db;
   int connections = 64, seconds = 10, customers = 200, threads = 0;
-  std::string pin_hash = "min";
+  std::string pin_hash = "min", route = "send";
   cli.add_option("--db", db, "database URL (default: a fresh SQLite file in /tmp)");
   cli.add_option("--connections", connections);
   cli.add_option("--seconds", seconds);
@@ -102,6 +106,8 @@ int main(int argc, char** argv) {
   cli.add_option("--threads", threads, "server threads (0: one per core)");
   cli.add_option("--pin-hash", pin_hash, "argon2id cost of the customers' PINs: min or interactive (production)")
       ->check(CLI::IsMember({"min", "interactive"}));
+  cli.add_option("--route", route, "send: POST /api/v1/payments/send; healthz: GET /healthz (the HTTP floor)")
+      ->check(CLI::IsMember({"send", "healthz"}));
   CLI11_PARSE(cli, argc, argv);
   std::filesystem::path dir;
   if (db.empty()) {
@@ -124,14 +130,16 @@ int main(int argc, char** argv) {
   if (!app) return std::cerr << "app: " << app.error().code << "\n", 1;
   lahza::http::Router router;
   (*app)->AddRoutes(router);
+  lahza::http::AddHealthRoute(router);
   lahza::http::ServerOptions server_options;
   server_options.access_log = false;
   server_options.threads = threads;
   lahza::http::Server server(router, server_options);
   if (!server.Start()) return 1;
 
+  const bool floor = route == "healthz";
   std::vector<std::string> tokens(customers);
-  {
+  if (!floor) {
     std::atomic<int> next{0};
     std::vector<std::thread> workers;
     for (int w = 0; w < 8; ++w) {
@@ -142,8 +150,8 @@ int main(int argc, char** argv) {
     }
     for (auto& worker : workers) worker.join();
   }
-  std::cout << "db " << db << ", " << customers << " customers, " << connections << " connections, " << seconds
-            << " s\n";
+  std::cout << "db " << db << ", " << (floor ? "GET /healthz" : std::to_string(customers) + " customers") << ", "
+            << connections << " connections, " << seconds << " s\n";
 
   std::atomic<bool> stop{false};
   std::atomic<int64_t> completed{0}, other_states{0}, errors{0};
@@ -163,17 +171,23 @@ int main(int argc, char** argv) {
         auto begin = std::chrono::steady_clock::now();
         lahza::testing::HttpResponse response;
         try {
-          response = client.Request("POST", "/api/v1/payments/send", body,
-                                    {{"Authorization", "Bearer " + tokens[from]}, {"X-Device-Id", "bench"}});
+          response = floor ? client.Request("GET", "/healthz", "", {})
+                           : client.Request("POST", "/api/v1/payments/send", body,
+                                            {{"Authorization", "Bearer " + tokens[from]}, {"X-Device-Id", "bench"}});
         } catch (const std::exception&) {
           ++errors;
           continue;
         }
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
         latencies[c].push_back(ms);
-        if (response.status == 201 && response.body.find("\"state\":\"completed\"") != std::string::npos) ++completed;
-        else if (response.status == 201) ++other_states;
-        else ++errors;
+        if (floor ? response.status == 200
+                  : response.status == 201 && response.body.find("\"state\":\"completed\"") != std::string::npos) {
+          ++completed;
+        } else if (!floor && response.status == 201) {
+          ++other_states;
+        } else {
+          ++errors;
+        }
       }
     });
   }
@@ -187,14 +201,16 @@ int main(int argc, char** argv) {
   for (auto& samples : latencies) all.insert(all.end(), samples.begin(), samples.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
-  std::printf("transfers completed: %lld (other states %lld, errors %lld) in %.1f s\n", static_cast<long long>(completed.load()),
+  const char* unit = floor ? "requests" : "transfers";
+  std::printf("%s completed: %lld (other states %lld, errors %lld) in %.1f s\n", unit, static_cast<long long>(completed.load()),
               static_cast<long long>(other_states.load()), static_cast<long long>(errors.load()), elapsed);
-  std::printf("throughput: %.0f transfers/s\n", completed.load() / elapsed);
+  std::printf("throughput: %.0f %s/s\n", completed.load() / elapsed, unit);
   // Run-to-run throughput on a shared 2-core machine varies by about 10 %;
   // CPU per transfer (server, switch, database and this load generator
   // together) is the steadier figure for comparing changes.
-  std::printf("cpu: %.0f us per transfer (%.2f cores busy)\n",
-              completed.load() ? cpu_used * 1e6 / static_cast<double>(completed.load()) : 0.0, cpu_used / elapsed);
+  std::printf("cpu: %.0f us per %s (%.2f cores busy)\n",
+              completed.load() ? cpu_used * 1e6 / static_cast<double>(completed.load()) : 0.0, floor ? "request" : "transfer",
+              cpu_used / elapsed);
   std::printf("latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50), pct(0.99), pct(0.999),
               all.empty() ? 0.0 : all.back());
   lahza::bench::PrintWriterStats(writer_before, writer_after, elapsed);
