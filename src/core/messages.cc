@@ -1,9 +1,12 @@
 #include "core/messages.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <stdexcept>
+#include <vector>
 
 #include "core/embedded.h"
 
@@ -32,14 +35,6 @@ const Catalogue& TheCatalogue() {
   return catalogue;
 }
 
-std::string Replace(std::string text, std::string_view key, const std::string& value) {
-  std::string needle = "{" + std::string(key) + "}";
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + value.size())) {
-    text.replace(at, needle.size(), value);
-  }
-  return text;
-}
-
 }  // namespace
 
 std::optional<Message> FindMessage(std::string_view code) {
@@ -54,12 +49,42 @@ Message MessageFor(std::string_view code) {
   return Message{"حدث خطأ (" + std::string(code) + ")", "An error occurred (" + std::string(code) + ")"};
 }
 
-Message Format(Message message, std::initializer_list<std::pair<std::string_view, std::string>> values) {
-  for (const auto& [key, value] : values) {
-    message.ar = Replace(std::move(message.ar), key, value);
-    message.en = Replace(std::move(message.en), key, value);
+namespace {
+
+// One pass: what a value brings in is never read as a placeholder (a note
+// containing "{ir}" stays as written), and the text is copied once.
+std::string Fill(std::string_view text, std::span<const std::pair<std::string_view, std::string_view>> values) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t open = text.find('{', at);
+    const size_t close = open == std::string_view::npos ? open : text.find('}', open + 1);
+    if (close == std::string_view::npos) break;
+    out.append(text, at, open - at);
+    const std::string_view name = text.substr(open + 1, close - open - 1);
+    const auto value = std::find_if(values.begin(), values.end(), [&](const auto& pair) { return pair.first == name; });
+    if (value == values.end()) {
+      out += '{';  // not one of ours: kept as written
+      at = open + 1;
+    } else {
+      out.append(value->second);
+      at = close + 1;
+    }
   }
-  return message;
+  if (at < text.size()) out.append(text, at);
+  return out;
+}
+
+}  // namespace
+
+std::string FormatText(std::string_view text, std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  return Fill(text, std::span(values.begin(), values.size()));
+}
+
+Message Format(Message message, std::initializer_list<std::pair<std::string_view, std::string>> values) {
+  std::vector<std::pair<std::string_view, std::string_view>> views(values.begin(), values.end());
+  return Message{Fill(message.ar, views), Fill(message.en, views)};
 }
 
 size_t MessageCount() { return TheCatalogue().size(); }

@@ -4,9 +4,11 @@
 // compiled in. A code missing from the catalogue is a bug, caught by a test.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/error.h"
 
@@ -27,8 +29,13 @@ std::optional<Message> FindMessage(std::string_view code);
 // (so a gap shows up in review, never as an empty string).
 Message MessageFor(std::string_view code);
 
-// "{name}" placeholders in both languages replaced by the given values.
+// "{name}" placeholders in both languages replaced by the given values, in
+// one pass: a value is never read for placeholders itself, and a "{...}"
+// that names no value stays as written.
 Message Format(Message message, std::initializer_list<std::pair<std::string_view, std::string>> values);
+// The same for one language's text, when the values differ by language (a
+// time in Arabic-Indic digits, a bank's Arabic name).
+std::string FormatText(std::string_view text, std::initializer_list<std::pair<std::string_view, std::string_view>> values);
 
 // Number of codes in the catalogue (for tests).
 size_t MessageCount();

@@ -84,3 +84,25 @@ TEST(Catalogue, KnownCodesAndGenericFallback) {
 
 }  // namespace
 }  // namespace lahza
+
+namespace lahza {
+namespace {
+
+TEST(Catalogue, FormatFillsPlaceholdersInOnePass) {
+  EXPECT_EQ(FormatText("", {{"a", "x"}}), "");
+  EXPECT_EQ(FormatText("no placeholders", {{"a", "x"}}), "no placeholders");
+  EXPECT_EQ(FormatText("{a} and {a}, {b}.", {{"a", "1"}, {"b", "٢"}}), "1 and 1, ٢.");
+  // A "{...}" naming no value, and unbalanced braces, stay as written.
+  EXPECT_EQ(FormatText("{unknown} {a} {", {{"a", "x"}}), "{unknown} x {");
+  EXPECT_EQ(FormatText("{{a}}", {{"a", "x"}}), "{x}");
+  EXPECT_EQ(FormatText("tail {a", {{"a", "x"}}), "tail {a");
+  // What a value brings in is not read again: a customer's note cannot pull
+  // in another value.
+  EXPECT_EQ(FormatText("note: {note}, ref {ir}", {{"note", "see {ir}"}, {"ir", "IR1"}}), "note: see {ir}, ref IR1");
+  Message both = Format(Message{"المبلغ {amount}", "amount {amount} {amount}"}, {{"amount", "5"}});
+  EXPECT_EQ(both.ar, "المبلغ 5");
+  EXPECT_EQ(both.en, "amount 5 5");
+}
+
+}  // namespace
+}  // namespace lahza
