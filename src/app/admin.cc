@@ -395,11 +395,10 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
   admin("GET", "/api/v1/admin/transactions/:ir", [this](http::Request& request) -> http::Response {
     auto view = network_.GetTransaction(request.Param("ir"));
     if (!view) return http::ErrorResponse(view.error());
-    json out = TransactionJson(network_, *view, "out");
-    out["user_id"] = view->user_id;
-    out["payer_account"] = view->payer_account;
-    out["payee_account"] = view->payee_account;
-    return http::Json(out);
+    return http::JsonTextResponse(TransactionText(network_, *view, "out",
+                                                  {{"payee_account", view->payee_account},
+                                                   {"payer_account", view->payer_account},
+                                                   {"user_id", view->user_id}}));
   });
 
   admin("POST", "/api/v1/admin/transactions/:ir/reverse", [this](http::Request& request) -> http::Response {
@@ -409,7 +408,7 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
     APP_TRY_RESPONSE(reason, http::StringField(*body, "reason"));
     auto view = network_.Reverse(request.Param("ir"), *operator_name, *reason);
     if (!view) return http::ErrorResponse(view.error());
-    return http::Json(TransactionJson(network_, *view, "out"));
+    return http::JsonTextResponse(TransactionText(network_, *view, "out"));
   });
 
   admin("POST", "/api/v1/admin/reconcile", [this](http::Request&) -> http::Response {

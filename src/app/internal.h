@@ -7,8 +7,11 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <unordered_map>
 
 #include "app/app.h"
@@ -107,7 +110,10 @@ struct PaymentOrder {
   std::string counterparty;       // what the history shows ("mona.ali@instapay", "Cairo Electricity")
 };
 
-json TransactionJson(ipn::Switch& network, const ipn::TransactionView& view, const std::string& direction);
+// A transaction as the customer reads it (amounts, banks, plain-language
+// summary and timeline), as JSON text; `extra` adds string members.
+std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& view, const std::string& direction,
+                            std::initializer_list<std::pair<std::string_view, std::string_view>> extra = {});
 json MoneyJson(int64_t piastres);
 std::vector<Value> Params(std::initializer_list<Value> values);
 // A statement's result as a Status (for work that only writes).

@@ -2,12 +2,16 @@
 // donations; limits; history and a transaction's plain-language timeline.
 #include <spdlog/spdlog.h>
 
+#include <cassert>
+#include <limits>
+
 #include "app/internal.h"
 #include "core/cairo_time.h"
 #include "core/messages.h"
 #include "core/mobile.h"
 #include "core/money.h"
 #include "core/ir_reference.h"
+#include "http/json_text.h"
 #include "ipn/switch.h"
 
 namespace lahza::app {
@@ -86,84 +90,125 @@ std::string ParticipantName(ipn::Switch& network, const std::string& code, Langu
   return language == Language::kArabic ? participant->name_ar : participant->name_en;
 }
 
-Message TimelineLine(ipn::Switch& network, const ipn::TransactionView& view, const ipn::TimelineEntry& entry) {
+// A moment as a transaction's text shows it. The steps of one send are
+// stamped within a second or two of each other, so each distinct second is
+// formatted once per view.
+struct Stamp {
+  int64_t second = std::numeric_limits<int64_t>::min();
+  std::string iso;  // 2026-11-26T14:02:05+02:00
+  Message clock;    // 14:02, in Arabic-Indic and Latin digits
+};
+
+const Stamp& StampOf(Stamp& last, int64_t at_ms) {
+  const Instant at = FromMs(at_ms);
+  if (at.time_since_epoch().count() != last.second) {
+    last.second = at.time_since_epoch().count();
+    last.iso = FormatCairoIso(at);
+    last.clock = Message{FormatCairoClock(at, Language::kArabic), FormatCairoClock(at, Language::kEnglish)};
+  }
+  return last;
+}
+
+// One timeline step in words; the banks' names are looked up once per view.
+Message TimelineLine(const ipn::TimelineEntry& entry, const Message& clock, const Message& payer_bank,
+                     const Message& payee_bank) {
   std::string code = "app.timeline." + entry.event;
   if (!FindMessage(code)) code = "app.timeline.state." + std::string(ipn::StateName(entry.state));
-  Instant at = FromMs(entry.at_ms);
   Message message = MessageFor(code);
-  Message clock{FormatCairoClock(at, Language::kArabic), FormatCairoClock(at, Language::kEnglish)};
-  Message payer{ParticipantName(network, view.payer_participant, Language::kArabic),
-                ParticipantName(network, view.payer_participant, Language::kEnglish)};
-  Message payee{ParticipantName(network, view.payee_participant, Language::kArabic),
-                ParticipantName(network, view.payee_participant, Language::kEnglish)};
-  message.ar = Format(Message{message.ar, ""}, {{"time", clock.ar}, {"payer_bank", payer.ar}, {"payee_bank", payee.ar}}).ar;
-  message.en = Format(Message{"", message.en}, {{"time", clock.en}, {"payer_bank", payer.en}, {"payee_bank", payee.en}}).en;
+  message.ar = FormatText(message.ar, {{"time", clock.ar}, {"payer_bank", payer_bank.ar}, {"payee_bank", payee_bank.ar}});
+  message.en = FormatText(message.en, {{"time", clock.en}, {"payer_bank", payer_bank.en}, {"payee_bank", payee_bank.en}});
   return message;
 }
 
 }  // namespace
 
-// Built member by member rather than from nested initializer lists: those
-// copy every nested value once more, and this view is rendered for every
-// payment response (it was a quarter of a send's request-handling CPU).
-json TransactionJson(ipn::Switch& network, const ipn::TransactionView& view, const std::string& direction) {
-  json timeline = json::array();
-  for (const ipn::TimelineEntry& entry : view.timeline) {
-    Message line = TimelineLine(network, view, entry);
-    json item = json::object();
-    item["at"] = FormatCairoIso(FromMs(entry.at_ms));
-    item["at_ms"] = entry.at_ms;
-    item["state"] = ipn::StateName(entry.state);
-    item["event"] = entry.event;
-    item["text_ar"] = std::move(line.ar);
-    item["text_en"] = std::move(line.en);
-    timeline.push_back(std::move(item));
-  }
-  std::string state(ipn::StateName(view.state));
+// Written straight into the response text (http::JsonTextWriter), members —
+// `extra` ones included, which must come sorted — in the alphabetical order
+// a JSON value prints them, so the text is byte for byte what it was when
+// this was built as a JSON value. It is rendered for every payment response,
+// and building that value, printing and freeing it was the largest single
+// cost of a send's request handling.
+std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& view, const std::string& direction,
+                            std::initializer_list<std::pair<std::string_view, std::string_view>> extra) {
+  const std::string state(ipn::StateName(view.state));
   Message summary = MessageFor("app.summary." + state);
   if (view.hold_expires_ms > 0) {
     Instant deadline = FromMs(view.hold_expires_ms);
-    summary.ar = Format(Message{summary.ar, ""}, {{"deadline", FormatCairoDateTime(deadline, Language::kArabic)}}).ar;
-    summary.en = Format(Message{"", summary.en}, {{"deadline", FormatCairoDateTime(deadline, Language::kEnglish)}}).en;
+    summary.ar = FormatText(summary.ar, {{"deadline", FormatCairoDateTime(deadline, Language::kArabic)}});
+    summary.en = FormatText(summary.en, {{"deadline", FormatCairoDateTime(deadline, Language::kEnglish)}});
   }
-  json payee = json::object();
-  payee["kind"] = ipn::PayeeKindName(view.payee_kind);
-  payee["participant"] = view.payee_participant;
-  payee["participant_name_ar"] = ParticipantName(network, view.payee_participant, Language::kArabic);
-  payee["participant_name_en"] = ParticipantName(network, view.payee_participant, Language::kEnglish);
-  payee["masked_name_ar"] = view.payee_masked_name_ar;
-  payee["masked_name_en"] = view.payee_masked_name_en;
-  json payer = json::object();
-  payer["participant"] = view.payer_participant;
-  payer["participant_name_ar"] = ParticipantName(network, view.payer_participant, Language::kArabic);
-  payer["participant_name_en"] = ParticipantName(network, view.payer_participant, Language::kEnglish);
+  const Message payer_bank{ParticipantName(network, view.payer_participant, Language::kArabic),
+                           ParticipantName(network, view.payer_participant, Language::kEnglish)};
+  const Message payee_bank{ParticipantName(network, view.payee_participant, Language::kArabic),
+                           ParticipantName(network, view.payee_participant, Language::kEnglish)};
 
-  json out = json::object();
-  out["ir"] = view.ir;
-  out["direction"] = direction;
-  out["state"] = std::move(state);
-  out["amount"] = MoneyJson(view.amount);
-  out["fee"] = MoneyJson(direction == "out" ? view.fee : 0);
-  out["payee"] = std::move(payee);
-  out["payer"] = std::move(payer);
-  out["note"] = view.note;
-  out["created_at"] = FormatCairoIso(FromMs(view.created_ms));
-  out["created_ms"] = view.created_ms;
-  out["updated_ms"] = view.updated_ms;
-  out["summary_ar"] = std::move(summary.ar);
-  out["summary_en"] = std::move(summary.en);
-  out["timeline"] = std::move(timeline);
-  out["returns_by"] = view.hold_expires_ms > 0 && !ipn::IsFinal(view.state) ? json(FormatCairoIso(FromMs(view.hold_expires_ms)))
-                                                                            : json(nullptr);
+  http::JsonTextWriter out;
+  Stamp stamp;
+  out.BeginObject();
+  // A top-level member, after the extra ones that sort before it.
+  auto next_extra = extra.begin();
+  auto member = [&](std::string_view name) -> http::JsonTextWriter& {
+    for (; next_extra != extra.end() && next_extra->first < name; ++next_extra) {
+      out.Key(next_extra->first).String(next_extra->second);
+    }
+    assert(next_extra == extra.end() || next_extra->first != name);
+    return out.Key(name);
+  };
+  member("amount").Value(MoneyJson(view.amount));
+  member("created_at").String(StampOf(stamp, view.created_ms).iso);
+  member("created_ms").Int(view.created_ms);
+  member("direction").String(direction);
   if (!view.error_code.empty()) {
     Message why = MessageFor(view.error_code);
-    json error = json::object();
-    error["code"] = view.error_code;
-    error["message_ar"] = std::move(why.ar);
-    error["message_en"] = std::move(why.en);
-    out["error"] = std::move(error);
+    member("error").BeginObject();
+    out.Key("code").String(view.error_code);
+    out.Key("message_ar").String(why.ar);
+    out.Key("message_en").String(why.en);
+    out.EndObject();
   }
-  return out;
+  member("fee").Value(MoneyJson(direction == "out" ? view.fee : 0));
+  member("ir").String(view.ir);
+  member("note").String(view.note);
+  member("payee").BeginObject();
+  out.Key("kind").String(ipn::PayeeKindName(view.payee_kind));
+  out.Key("masked_name_ar").String(view.payee_masked_name_ar);
+  out.Key("masked_name_en").String(view.payee_masked_name_en);
+  out.Key("participant").String(view.payee_participant);
+  out.Key("participant_name_ar").String(payee_bank.ar);
+  out.Key("participant_name_en").String(payee_bank.en);
+  out.EndObject();
+  member("payer").BeginObject();
+  out.Key("participant").String(view.payer_participant);
+  out.Key("participant_name_ar").String(payer_bank.ar);
+  out.Key("participant_name_en").String(payer_bank.en);
+  out.EndObject();
+  member("returns_by");
+  if (view.hold_expires_ms > 0 && !ipn::IsFinal(view.state)) {
+    out.String(FormatCairoIso(FromMs(view.hold_expires_ms)));
+  } else {
+    out.Null();
+  }
+  member("state").String(state);
+  member("summary_ar").String(summary.ar);
+  member("summary_en").String(summary.en);
+  member("timeline").BeginArray();
+  for (const ipn::TimelineEntry& entry : view.timeline) {
+    const Stamp& at = StampOf(stamp, entry.at_ms);
+    Message line = TimelineLine(entry, at.clock, payer_bank, payee_bank);
+    out.BeginObject();
+    out.Key("at").String(at.iso);
+    out.Key("at_ms").Int(entry.at_ms);
+    out.Key("event").String(entry.event);
+    member("state").String(ipn::StateName(entry.state));
+    out.Key("text_ar").String(line.ar);
+    out.Key("text_en").String(line.en);
+    out.EndObject();
+  }
+  out.EndArray();
+  member("updated_ms").Int(view.updated_ms);
+  for (; next_extra != extra.end(); ++next_extra) out.Key(next_extra->first).String(next_extra->second);
+  out.EndObject();
+  return out.Take();
 }
 
 // ---- paying: shared by send, collect, bills and donations
@@ -233,7 +278,7 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
 
 http::Response AppImpl::PaymentResponse(const Result<ipn::TransactionView>& view) {
   if (!view) return http::ErrorResponse(StatusForPaymentError(view.error()), view.error());
-  return http::Json(TransactionJson(network_, *view, "out"), 201);
+  return http::JsonTextResponse(TransactionText(network_, *view, "out"), 201);
 }
 
 // ---- handlers
@@ -388,9 +433,8 @@ http::Response AppImpl::TransactionDetail(http::Request& request) {
   if (rows->rows.empty()) return http::ErrorResponse(404, Error("app.transaction_not_found"));
   auto view = network_.GetTransaction(ir->str());
   if (!view) return http::ErrorResponse(view.error());
-  json out = TransactionJson(network_, *view, store::AsText(rows->rows[0][0]));
-  out["type"] = store::AsText(rows->rows[0][1]);
-  return http::Json(out);
+  const std::string type = store::AsText(rows->rows[0][1]);
+  return http::JsonTextResponse(TransactionText(network_, *view, store::AsText(rows->rows[0][0]), {{"type", type}}));
 }
 
 }  // namespace lahza::app

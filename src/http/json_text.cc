@@ -1,5 +1,7 @@
 #include "http/json_text.h"
 
+#include <array>
+#include <cassert>
 #include <charconv>
 #include <cstdint>
 #include <string_view>
@@ -12,6 +14,24 @@ using nlohmann::json;
 
 std::string NlohmannText(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// What a byte begins: a character written as it is (0), one JSON escapes (1),
+// a UTF-8 sequence of 2, 3 or 4 bytes, or nothing valid (5: a continuation
+// byte, 0xC0/0xC1 which could only start an overlong form, 0xF5..0xFF).
+constexpr std::array<uint8_t, 256> kLeads = [] {
+  std::array<uint8_t, 256> leads{};
+  for (int c = 0; c < 256; ++c) {
+    if (c < 0x20 || c == '"' || c == '\\') leads[c] = 1;
+    else if (c < 0x80) leads[c] = 0;
+    else if (c >= 0xC2 && c <= 0xDF) leads[c] = 2;
+    else if (c >= 0xE0 && c <= 0xEF) leads[c] = 3;
+    else if (c >= 0xF0 && c <= 0xF4) leads[c] = 4;
+    else leads[c] = 5;
+  }
+  return leads;
+}();
+
+bool Continues(unsigned char c) { return (c & 0xC0) == 0x80; }
+
 // True when `s` can be written between quotes as it is: well-formed UTF-8
 // (no overlong forms, no surrogates, nothing above U+10FFFF — what nlohmann's
 // decoder accepts) and no byte JSON must escape (controls, '"', '\\').
@@ -21,39 +41,39 @@ bool WritableAsIs(std::string_view s) {
   const size_t n = s.size();
   size_t i = 0;
   while (i < n) {
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      if (c < 0x20 || c == '"' || c == '\\') return false;
-      ++i;
-      continue;
+    switch (kLeads[p[i]]) {
+      case 0:
+        ++i;
+        break;
+      case 2:  // U+0080..U+07FF: a 0xC2..0xDF lead is never overlong
+        if (n - i < 2 || !Continues(p[i + 1])) return false;
+        i += 2;
+        break;
+      case 3: {
+        if (n - i < 3 || !Continues(p[i + 1]) || !Continues(p[i + 2])) return false;
+        const uint32_t code = ((p[i] & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+        if (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF)) return false;
+        i += 3;
+        break;
+      }
+      case 4: {
+        if (n - i < 4 || !Continues(p[i + 1]) || !Continues(p[i + 2]) || !Continues(p[i + 3])) return false;
+        const uint32_t code = ((p[i] & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) |
+                              (p[i + 3] & 0x3Fu);
+        if (code < 0x10000 || code > 0x10FFFF) return false;
+        i += 4;
+        break;
+      }
+      default:
+        return false;
     }
-    size_t length = 0;
-    uint32_t code = 0;
-    if ((c & 0xE0) == 0xC0) {
-      length = 2, code = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3, code = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      length = 4, code = c & 0x07;
-    } else {
-      return false;  // a continuation byte first, or 0xF8..0xFF
-    }
-    if (n - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      code = (code << 6) | (p[i + k] & 0x3F);
-    }
-    if (length == 2 && code < 0x80) return false;
-    if (length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) return false;
-    if (length == 4 && (code < 0x10000 || code > 0x10FFFF)) return false;
-    i += length;
   }
   return true;
 }
 
-void AppendString(std::string& out, const std::string& s) {
+void AppendString(std::string& out, std::string_view s) {
   if (!WritableAsIs(s)) {
-    out += NlohmannText(json(s));  // escapes and replacement, rare: exactly nlohmann's
+    out += NlohmannText(json(std::string(s)));  // escapes and replacement, rare: exactly nlohmann's
     return;
   }
   out += '"';
@@ -111,6 +131,87 @@ std::string JsonText(const json& value) {
   out.reserve(1024);
   Append(out, value);
   return out;
+}
+
+void JsonTextWriter::BeforeValue() {
+  if (after_key_) {  // an object member's value
+    after_key_ = false;
+    return;
+  }
+  if (open_.empty()) {  // the document itself
+    assert(out_.empty() && "one value per document");
+    return;
+  }
+  assert(open_.back().array && "inside an object a value needs its Key first");
+  if (!open_.back().empty) out_ += ',';
+  open_.back().empty = false;
+}
+
+JsonTextWriter& JsonTextWriter::BeginObject() {
+  BeforeValue();
+  out_ += '{';
+  open_.push_back({false, true});
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::EndObject() {
+  assert(!open_.empty() && !open_.back().array && !after_key_);
+  out_ += '}';
+  open_.pop_back();
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::BeginArray() {
+  BeforeValue();
+  out_ += '[';
+  open_.push_back({true, true});
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::EndArray() {
+  assert(!open_.empty() && open_.back().array);
+  out_ += ']';
+  open_.pop_back();
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::Key(std::string_view name) {
+  assert(!open_.empty() && !open_.back().array && !after_key_);
+  if (!open_.back().empty) out_ += ',';
+  open_.back().empty = false;
+  AppendString(out_, name);
+  out_ += ':';
+  after_key_ = true;
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::String(std::string_view value) {
+  BeforeValue();
+  AppendString(out_, value);
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::Int(int64_t value) {
+  BeforeValue();
+  AppendNumber(out_, value);
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::Null() {
+  BeforeValue();
+  out_ += "null";
+  return *this;
+}
+
+JsonTextWriter& JsonTextWriter::Value(const json& value) {
+  BeforeValue();
+  Append(out_, value);
+  return *this;
+}
+
+std::string JsonTextWriter::Take() {
+  assert(open_.empty() && !after_key_);
+  return std::move(out_);
 }
 
 }  // namespace lahza::http

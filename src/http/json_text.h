@@ -1,4 +1,5 @@
-// The text of a JSON value for a response body.
+// JSON text for response bodies: the text of a value (JsonText), and a
+// writer that streams one without building a value first (JsonTextWriter).
 //
 // Exactly what nlohmann's dump(-1, ' ', false, error_handler_t::replace)
 // writes — keys in the same order, invalid UTF-8 replaced the same way — but
@@ -10,10 +11,44 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace lahza::http {
 
 std::string JsonText(const nlohmann::json& value);
+
+// For a response rendered on every request (a payment's): members are written
+// straight into the text, so no tree of maps and strings is built, copied and
+// freed. Strings are written exactly as JsonText writes them. Each value
+// (String, Int, Value, a Begin...End pair) follows a Key inside an object.
+class JsonTextWriter {
+ public:
+  JsonTextWriter() { out_.reserve(4096); }  // a transaction's text: ≈ 2.5 KiB
+
+  JsonTextWriter& BeginObject();
+  JsonTextWriter& EndObject();
+  JsonTextWriter& BeginArray();
+  JsonTextWriter& EndArray();
+  JsonTextWriter& Key(std::string_view name);
+  JsonTextWriter& String(std::string_view value);
+  JsonTextWriter& Int(int64_t value);
+  JsonTextWriter& Null();
+  JsonTextWriter& Value(const nlohmann::json& value);  // any value, as JsonText writes it
+  // The text; every object and array must have been closed.
+  std::string Take();
+
+ private:
+  void BeforeValue();
+  struct Open {
+    bool array;  // else an object
+    bool empty;  // nothing written in it yet
+  };
+  std::string out_;
+  std::vector<Open> open_;
+  bool after_key_ = false;
+};
 
 }  // namespace lahza::http

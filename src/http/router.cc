@@ -150,6 +150,13 @@ Response Json(const nlohmann::json& body, int status) {
   return response;
 }
 
+Response JsonTextResponse(std::string text, int status) {
+  Response response;
+  response.status = status;
+  response.body = std::move(text);
+  return response;
+}
+
 int StatusForCode(std::string_view code) {
   auto ends = [&](std::string_view suffix) {
     return code.size() >= suffix.size() && code.substr(code.size() - suffix.size()) == suffix;

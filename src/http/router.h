@@ -79,6 +79,8 @@ class Router {
 
 // 200 (or `status`) with a JSON body.
 Response Json(const nlohmann::json& body, int status = 200);
+// A body already written as JSON text (http/json_text.h's JsonTextWriter).
+Response JsonTextResponse(std::string text, int status = 200);
 
 // The uniform error body {"error":{"code","message_ar","message_en"}} with the
 // words from the message catalogue. `detail` is never sent (it is for logs).

@@ -102,6 +102,9 @@ TEST_P(AppFlowTest, RegisterLinkLookupSendHistoryDetail) {
       << ir;
   EXPECT_EQ(sent.body["amount"]["piastres"], 125'050);
   EXPECT_FALSE(sent.body["timeline"].empty());
+  // The transaction is written straight as text (app's TransactionText), yet
+  // byte for byte what a JSON value of it prints.
+  EXPECT_TRUE(sent.PrintedAsJson()) << sent.text;
 
   // Both sides see it: history, detail with timeline, notifications, balances.
   Reply history = api.Call("GET", "/api/v1/transactions", nullptr, omar);
@@ -119,6 +122,8 @@ TEST_P(AppFlowTest, RegisterLinkLookupSendHistoryDetail) {
     }
   }
   EXPECT_TRUE(mentions_debit) << detail.body["timeline"].dump();
+  EXPECT_EQ(detail.body["type"], "transfer");
+  EXPECT_TRUE(detail.PrintedAsJson()) << detail.text;
   Reply mona_history = api.Call("GET", "/api/v1/transactions?direction=in", nullptr, mona);
   ASSERT_EQ(mona_history.body["transactions"].size(), 1u) << mona_history.body.dump();
   EXPECT_EQ(mona_history.body["transactions"][0]["ir"], ir);
@@ -174,6 +179,17 @@ TEST_P(AppFlowTest, OperationsStatsAndSettlementShowRealTransfers) {
   Reply rejected = api.Call("POST", "/api/v1/payments/send",
                             {{"kind", "mobile"}, {"value", "01002222222"}, {"amount", 1'000}, {"pin", "246810"}, {"client_request_id", "second"}}, a);
   ASSERT_TRUE(rejected.body.contains("error") || rejected.body.value("state", "") != "completed") << rejected.body.dump();
+  EXPECT_TRUE(rejected.PrintedAsJson()) << rejected.text;
+  if (rejected.body.contains("ir")) {
+    // The operator's view adds the accounts and the customer to the same text.
+    Reply seen = api.Admin("GET", "/api/v1/admin/transactions/" + rejected.body["ir"].get<std::string>());
+    ASSERT_EQ(seen.status, 200) << seen.text;
+    EXPECT_EQ(seen.body["payer_account"], "3000000003");
+    EXPECT_FALSE(seen.body["user_id"].get<std::string>().empty());
+    EXPECT_TRUE(seen.body.contains("payee_account"));
+    EXPECT_EQ(seen.body["ir"], rejected.body["ir"]);
+    EXPECT_TRUE(seen.PrintedAsJson()) << seen.text;
+  }
 
   Reply stats = api.Admin("GET", "/api/v1/admin/stats");
   ASSERT_EQ(stats.status, 200) << stats.body.dump();

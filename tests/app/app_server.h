@@ -29,6 +29,10 @@ inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
 struct Reply {
   int status = 0;
   json body;
+  std::string text;  // the body as sent
+  // The body is exactly what a JSON value prints (members sorted, the same
+  // escaping): true of everything the server renders.
+  bool PrintedAsJson() const { return text == body.dump(-1, ' ', false, json::error_handler_t::replace); }
   std::string code() const { return body.contains("error") ? body["error"].value("code", "") : ""; }
 };
 
@@ -108,7 +112,7 @@ class Api {
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     if (!device.empty()) headers["X-Device-Id"] = device;
     auto response = client_.Request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-    Reply reply{response.status, json::parse(response.body, nullptr, false)};
+    Reply reply{response.status, json::parse(response.body, nullptr, false), response.body};
     return reply;
   }
   Reply Raw(const std::string& method, const std::string& target, const std::string& body, const std::string& token = {}) {
@@ -116,7 +120,7 @@ class Api {
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     headers["X-Device-Id"] = "phone-1";
     auto response = client_.Request(method, target, body, headers);
-    return Reply{response.status, json::parse(response.body, nullptr, false)};
+    return Reply{response.status, json::parse(response.body, nullptr, false), response.body};
   }
   Reply Admin(const std::string& method, const std::string& target, const json& body = nullptr) {
     return Call(method, target, body, kAdminToken, "");

@@ -74,10 +74,39 @@ TEST(JsonTextTest, RandomDocumentsMatchNlohmann) {
   }
 }
 
+// The streaming writer gives the text of the value it describes: commas
+// between members and elements at every depth, empty containers, every kind
+// of value, strings escaped as JsonText escapes them.
+TEST(JsonTextTest, WriterWritesWhatTheValuePrints) {
+  JsonTextWriter writer;
+  writer.BeginObject();
+  writer.Key("a").Int(std::numeric_limits<int64_t>::min());
+  writer.Key("b").BeginArray().Int(1).String("ج.م \"quoted\"\n").Null().BeginObject().EndObject().BeginArray().EndArray();
+  writer.BeginObject().Key("x").String("\xff").Key("y").Value(json{{"k", {1, 2}}, {"f", 0.25}}).EndObject();
+  writer.EndArray();
+  writer.Key("c").BeginObject().EndObject();
+  writer.Key("d").Value(json::array());
+  writer.EndObject();
+  const json expected{{"a", std::numeric_limits<int64_t>::min()},
+                      {"b", {1, "ج.م \"quoted\"\n", nullptr, json::object(), json::array(),
+                             {{"x", "\xff"}, {"y", {{"k", {1, 2}}, {"f", 0.25}}}}}},
+                      {"c", json::object()},
+                      {"d", json::array()}};
+  EXPECT_EQ(writer.Take(), Reference(expected));
+
+  JsonTextWriter array;
+  array.BeginArray().String("").Int(0).EndArray();
+  EXPECT_EQ(array.Take(), "[\"\",0]");
+}
+
 TEST(JsonTextTest, ResponsesUseIt) {
   json body{{"name", "\xff"}, {"amount", 100}};
   EXPECT_EQ(Json(body, 201).body, Reference(body));
   EXPECT_EQ(Json(body, 201).status, 201);
+  Response rendered = JsonTextResponse("{\"a\":1}", 202);
+  EXPECT_EQ(rendered.status, 202);
+  EXPECT_EQ(rendered.body, "{\"a\":1}");
+  EXPECT_EQ(rendered.content_type, Json(body).content_type);
 }
 
 }  // namespace
