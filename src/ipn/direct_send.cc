@@ -170,7 +170,9 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
     DebitOrder order{r->ir, r->request->payer_account, r->request->amount, r->fee, 0};
     debits.push_back(FindInstitution(r->request->payer_participant)->DirectDebitTransfer(order, r->payer.ledger_account));
   }
-  auto debited = ledger_.ApplyInTransaction(tx, debits);
+  // Their ids are "<IR>/debit", "<IR>/fee", "<IR>/credit" of IRs whose rows
+  // this transaction inserted (RecordSend): none can be in the ledger yet.
+  auto debited = ledger_.ApplyInTransaction(tx, debits, ledger::Ledger::Ids::kNew);
   if (!debited.ok()) return debited.error();
 
   // 2. For the sends whose debit stood: the fee income and the credit. A
@@ -189,7 +191,7 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
     CreditOrder credit{r.ir, r.route->key, r.request->amount, ""};
     moves.push_back(FindInstitution(r.route->participant)->CreditTransfer(credit, r.payee.ledger_account));
   }
-  auto moved = ledger_.ApplyInTransaction(tx, moves);
+  auto moved = ledger_.ApplyInTransaction(tx, moves, ledger::Ledger::Ids::kNew);
   if (!moved.ok()) return moved.error();
   // These move money out of institutions' own accounts (no limit flags) into
   // accounts that exist: they cannot fail but by a bug. If one does, nothing

@@ -543,15 +543,15 @@ class Ledger::Impl {
   }
 
   Result<std::vector<AccountResult>> CreateAccounts(std::span<const Account> accounts);
-  Result<std::vector<TransferResult>> ApplyInTransaction(store::Transaction& tx,
-                                                         std::span<const Transfer> transfers) {
+  Result<std::vector<TransferResult>> ApplyInTransaction(store::Transaction& tx, std::span<const Transfer> transfers,
+                                                         Ledger::Ids ids) {
     std::vector<const Transfer*> pointers;
     pointers.reserve(transfers.size());
     for (const Transfer& t : transfers) pointers.push_back(&t);
     std::vector<TransferResult> results;
-    // Ids are looked up first: a conflicting insert would abort the caller's
-    // whole transaction, not just this call.
-    LAHZA_TRY(ApplyBatch(tx, pointers, results, true));
+    // Ids are looked up first unless they are new: a conflicting insert would
+    // abort the caller's whole transaction, not just this call.
+    LAHZA_TRY(ApplyBatch(tx, pointers, results, ids == Ledger::Ids::kMayExist));
     return results;
   }
   Result<int64_t> ExpireHolds();
@@ -1026,9 +1026,9 @@ Result<std::vector<TransferResult>> Ledger::CreateTransfers(std::span<const Tran
 }
 
 Result<std::vector<TransferResult>> Ledger::ApplyInTransaction(store::Transaction& tx,
-                                                               std::span<const Transfer> transfers) {
+                                                               std::span<const Transfer> transfers, Ids ids) {
   if (transfers.empty()) return std::vector<TransferResult>{};
-  return impl_->ApplyInTransaction(tx, transfers);
+  return impl_->ApplyInTransaction(tx, transfers, ids);
 }
 
 void Ledger::SubmitAsync(Transfer transfer, Callback done) {

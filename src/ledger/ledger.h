@@ -262,7 +262,15 @@ class Ledger {
   // in-process send — holds, credit, posts and its own records — in one
   // commit). Durable only when the caller commits; if the caller rolls back,
   // none of it happened. Errors: store codes (the transaction is then unusable).
-  Result<std::vector<TransferResult>> ApplyInTransaction(store::Transaction& tx, std::span<const Transfer> transfers);
+  //
+  // The transfers' ids are looked up first, so a replay is answered per
+  // transfer. A caller whose ids cannot exist yet — derived from a reference
+  // it created in this same transaction — may say so and skip that read; an id
+  // that did exist would then fail the insert, and with it `tx`, so nothing is
+  // ever applied twice either way.
+  enum class Ids { kMayExist, kNew };
+  Result<std::vector<TransferResult>> ApplyInTransaction(store::Transaction& tx, std::span<const Transfer> transfers,
+                                                         Ids ids = Ids::kMayExist);
   // One transfer; the future is ready once its batch is durable.
   std::future<Result<TransferResult>> Submit(Transfer transfer);
   // One transfer; `done` runs on the committer thread after the commit (keep it

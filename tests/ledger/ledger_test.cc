@@ -472,6 +472,44 @@ TEST_P(LedgerTest, ApplyInTransactionCommitsAndRollsBackWithTheCaller) {
   EXPECT_EQ(Code(Hold("y-h", kAlice, kBob, 1)), TransferCode::kExistsWithDifferentFields);
 }
 
+// Ids::kNew skips the read of existing ids, for callers whose ids cannot
+// exist yet. Should one exist after all, nothing is applied twice: the insert
+// fails, and with it the caller's transaction, leaving the first transfer as
+// it was; with the default, the same call answers "exists" per transfer.
+TEST_P(LedgerTest, ApplyInTransactionWithNewIdsNeverAppliesAnIdTwice) {
+  Fund(kAlice, 1'000);
+  {
+    auto tx = store_->Begin(store::Mode::kWrite);
+    ASSERT_OK(tx);
+    std::vector<Transfer> fresh = {Move("n-1", kAlice, kBob, 100), Move("n-2", kAlice, kBob, 200)};
+    auto applied = ledger_->ApplyInTransaction(**tx, fresh, ledger::Ledger::Ids::kNew);
+    ASSERT_OK(applied);
+    EXPECT_TRUE((*applied)[0].ok() && (*applied)[1].ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(Get(kBob).credits_posted, 300);
+  {
+    auto tx = store_->Begin(store::Mode::kWrite);
+    ASSERT_OK(tx);
+    std::vector<Transfer> again = {Move("n-3", kAlice, kBob, 10), Move("n-1", kAlice, kBob, 100)};
+    auto applied = ledger_->ApplyInTransaction(**tx, again, ledger::Ledger::Ids::kNew);
+    EXPECT_FALSE(applied.ok()) << "a duplicate id must fail the insert, not be applied again";
+    // `tx` rolls back: n-3 went with it.
+  }
+  EXPECT_EQ(Get(kBob).credits_posted, 300);
+  auto gone = ledger_->LookupTransfer("n-3");
+  ASSERT_OK(gone);
+  EXPECT_FALSE(gone->has_value());
+  auto tx = store_->Begin(store::Mode::kWrite);
+  ASSERT_OK(tx);
+  std::vector<Transfer> replay = {Move("n-1", kAlice, kBob, 100)};
+  auto looked_up = ledger_->ApplyInTransaction(**tx, replay);
+  ASSERT_OK(looked_up);
+  EXPECT_TRUE((*looked_up)[0].replayed);
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_EQ(Get(kBob).credits_posted, 300);
+}
+
 TEST_P(LedgerTest, HoldsExpireAfterTheirTimeout) {
   Fund(kAlice, 10'000);
   ASSERT_EQ(Code(Hold("short", kAlice, kBob, 1'000, 30)), TransferCode::kOk);
