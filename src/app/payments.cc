@@ -2,6 +2,7 @@
 // donations; limits; history and a transaction's plain-language timeline.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 
@@ -142,6 +143,7 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
   const Message payee_bank{ParticipantName(network, view.payee_participant, Language::kArabic),
                            ParticipantName(network, view.payee_participant, Language::kEnglish)};
 
+  assert(std::is_sorted(extra.begin(), extra.end(), [](const auto& a, const auto& b) { return a.first < b.first; }));
   http::JsonTextWriter out;
   Stamp stamp;
   out.BeginObject();
@@ -199,7 +201,7 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
     out.Key("at").String(at.iso);
     out.Key("at_ms").Int(entry.at_ms);
     out.Key("event").String(entry.event);
-    member("state").String(ipn::StateName(entry.state));
+    out.Key("state").String(ipn::StateName(entry.state));
     out.Key("text_ar").String(line.ar);
     out.Key("text_en").String(line.en);
     out.EndObject();

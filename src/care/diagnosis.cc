@@ -40,13 +40,17 @@ struct Filler {
   void Time(std::string key, Instant t) {
     Set(std::move(key), FormatCairoDateTime(t, Language::kArabic), FormatCairoDateTime(t, Language::kEnglish));
   }
+  // Every value in one pass per language: none is read for placeholders.
   Message Fill(std::string_view code) const {
-    Message m = MessageFor(code);
+    std::vector<std::pair<std::string_view, std::string_view>> ar, en;
+    ar.reserve(values.size());
+    en.reserve(values.size());
     for (const auto& [key, value] : values) {
-      m.ar = Format(Message{m.ar, ""}, {{key, value.first}}).ar;
-      m.en = Format(Message{"", m.en}, {{key, value.second}}).en;
+      ar.emplace_back(key, value.first);
+      en.emplace_back(key, value.second);
     }
-    return m;
+    Message m = MessageFor(code);
+    return Message{FormatText(m.ar, ar), FormatText(m.en, en)};
   }
 };
 

@@ -82,6 +82,10 @@ std::string FormatText(std::string_view text, std::initializer_list<std::pair<st
   return Fill(text, std::span(values.begin(), values.size()));
 }
 
+std::string FormatText(std::string_view text, std::span<const std::pair<std::string_view, std::string_view>> values) {
+  return Fill(text, values);
+}
+
 Message Format(Message message, std::initializer_list<std::pair<std::string_view, std::string>> values) {
   std::vector<std::pair<std::string_view, std::string_view>> views(values.begin(), values.end());
   return Message{Fill(message.ar, views), Fill(message.en, views)};

@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,7 @@ Message Format(Message message, std::initializer_list<std::pair<std::string_view
 // The same for one language's text, when the values differ by language (a
 // time in Arabic-Indic digits, a bank's Arabic name).
 std::string FormatText(std::string_view text, std::initializer_list<std::pair<std::string_view, std::string_view>> values);
+std::string FormatText(std::string_view text, std::span<const std::pair<std::string_view, std::string_view>> values);
 
 // Number of codes in the catalogue (for tests).
 size_t MessageCount();

@@ -170,8 +170,9 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
     DebitOrder order{r->ir, r->request->payer_account, r->request->amount, r->fee, 0};
     debits.push_back(FindInstitution(r->request->payer_participant)->DirectDebitTransfer(order, r->payer.ledger_account));
   }
-  // Their ids are "<IR>/debit", "<IR>/fee", "<IR>/credit" of IRs whose rows
-  // this transaction inserted (RecordSend): none can be in the ledger yet.
+  // Their ids are "<IR>/debit", "<IR>/fee-income", "<IR>/credit" of IRs whose
+  // rows this transaction inserted (RecordSend): none can be in the ledger
+  // yet (the step-by-step path's ids for an IR need its committed row).
   auto debited = ledger_.ApplyInTransaction(tx, debits, ledger::Ledger::Ids::kNew);
   if (!debited.ok()) return debited.error();
 

@@ -143,10 +143,11 @@ class Connection {
   // parsing was 5 % of all the instructions of an HTTP transfer).
   Status Control(const char* sql) {
     auto prepared = Prepare(sql);
-    if (!prepared.ok()) return prepared.error();
-    Status status = Run(**prepared, {}, nullptr);
-    if (status.ok() || status.error().code == "store.busy") return status;
-    return Failure(std::string(sql) + ": " + status.error().detail);
+    Status status = prepared.ok() ? Run(**prepared, {}, nullptr) : Status(prepared.error());
+    if (status.ok()) return status;
+    // Named and classified as sqlite3_exec's errors were: busy, or a failure.
+    std::string detail = std::string(sql) + ": " + status.error().detail;
+    return status.error().code == "store.busy" ? Busy(std::move(detail)) : Failure(std::move(detail));
   }
 
   // Any SQL text, several statements allowed; for the one-off PRAGMAs.
