@@ -4,15 +4,8 @@
 # more clients. Default 300 s, 16 clients, a SIGKILL every 5 s.
 # LAHZA_BANK_DB=postgresql://... runs it on PostgreSQL (default: SQLite).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${LAHZA_BUILD:-}
-if [ -z "$build" ]; then
-  for b in "$root/build-rel" "$root/build"; do
-    [ -x "$b/tests/reliability/reliability_tests" ] && build=$b && break
-  done
-fi
-bin="$build/tests/reliability/reliability_tests"
-[ -x "$bin" ] || { echo "build reliability_tests first" >&2; exit 1; }
+source "$(dirname "$0")/find_binary.sh"
+bin=$(lahza_binary tests/reliability/reliability_tests)
 export LAHZA_BANK_SECONDS=${1:-300}
 export LAHZA_BANK_CLIENTS=${2:-16}
 export LAHZA_BANK_KILL_MS=${LAHZA_BANK_KILL_MS:-5000}

@@ -8,25 +8,21 @@
 # difference in transfers, so set-up and onboarding cancel out. Kernel time
 # (TCP, fsync, scheduling) is not counted. With TOP, also prints the TOP
 # functions by inclusive instructions per transfer.
-# LAHZA_HTTP_BENCH=path picks the binary (default: build-rel, then build/release).
+# LAHZA_BUILD=folder picks the build (default: build-rel, then build/release, then build).
 # Needs valgrind (apt-get install valgrind); takes about a minute.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 top=${1:-0}
-bin=${LAHZA_HTTP_BENCH:-}
-if [ -z "$bin" ]; then
-  for b in "$root/build-rel" "$root/build/release"; do
-    [ -x "$b/bench/lahza_http_bench" ] && bin=$b/bench/lahza_http_bench && break
-  done
-fi
-[ -x "$bin" ] || { echo "build lahza_http_bench first (cmake -DLAHZA_BENCH=ON)" >&2; exit 1; }
+source "$(dirname "$0")/find_binary.sh"
+bin=$(lahza_binary bench/lahza_http_bench)
 command -v valgrind >/dev/null || { echo "needs valgrind: apt-get install valgrind" >&2; exit 1; }
 work=$(mktemp -d /tmp/lahza-instructions.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 run() {  # run NAME SECONDS -> prints transfers completed
   valgrind --tool=callgrind --callgrind-out-file="$work/$1.%p" "$bin" --connections 8 --threads 8 \
-    --customers 20 --seconds "$2" 2>/dev/null | awk '/transfers completed/ {print $3}'
+    --customers 20 --seconds "$2" >"$work/$1.out" 2>"$work/$1.err" ||
+    { echo "the bench failed under valgrind:" >&2; tail -5 "$work/$1.err" >&2; exit 1; }
+  awk '/transfers completed/ {print $3}' "$work/$1.out"
 }
 short=$(run short 2)
 long=$(run long 8)

@@ -4,7 +4,7 @@
 # Prints Lahza durable transfers/s divided by pgbench's tps; the target is 5x.
 #
 #   bench/pg_compare.sh [SECONDS]          (default 20 s per side)
-# Env: LAHZA_BUILD (default build-rel, then build), PGBENCH_CLIENTS (8),
+# Env: LAHZA_BUILD (default build-rel, then build/release, then build), PGBENCH_CLIENTS (8),
 #      PGBENCH_JOBS (2), PGBENCH_SCALE (10), LAHZA_BENCH_THREADS (16).
 # Both sides are durable (fsync on, synchronous_commit on, the cluster's
 # defaults): pgbench commits one TPC-B transaction (5 statements) per client
@@ -12,14 +12,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-20}
-build=${LAHZA_BUILD:-}
-if [ -z "$build" ]; then
-  for b in "$root/build-rel" "$root/build"; do
-    [ -x "$b/bench/lahza_ledger_bench" ] && build=$b && break
-  done
-fi
-bench_bin="$build/bench/lahza_ledger_bench"
-[ -x "$bench_bin" ] || { echo "no lahza_ledger_bench (build it: cmake --build build-rel --target lahza_ledger_bench)" >&2; exit 1; }
+source "$(dirname "$0")/find_binary.sh"
+bench_bin=$(lahza_binary bench/lahza_ledger_bench)
 
 pgdir=$(mktemp -d /tmp/lahza-pgcompare-XXXXXX)
 cleanup() { "$root/scripts/pg-stop" "$pgdir" >/dev/null 2>&1 || true; }

@@ -147,30 +147,16 @@ void JsonTextWriter::BeforeValue() {
   open_.back().empty = false;
 }
 
-JsonTextWriter& JsonTextWriter::BeginObject() {
+JsonTextWriter& JsonTextWriter::Open(bool array) {
   BeforeValue();
-  out_ += '{';
-  open_.push_back({false, true});
+  out_ += array ? '[' : '{';
+  open_.push_back({array, true});
   return *this;
 }
 
-JsonTextWriter& JsonTextWriter::EndObject() {
-  assert(!open_.empty() && !open_.back().array && !after_key_);
-  out_ += '}';
-  open_.pop_back();
-  return *this;
-}
-
-JsonTextWriter& JsonTextWriter::BeginArray() {
-  BeforeValue();
-  out_ += '[';
-  open_.push_back({true, true});
-  return *this;
-}
-
-JsonTextWriter& JsonTextWriter::EndArray() {
-  assert(!open_.empty() && open_.back().array);
-  out_ += ']';
+JsonTextWriter& JsonTextWriter::Close(bool array) {
+  assert(!open_.empty() && open_.back().array == array && !after_key_);
+  out_ += array ? ']' : '}';
   open_.pop_back();
   return *this;
 }

@@ -28,10 +28,10 @@ class JsonTextWriter {
  public:
   JsonTextWriter() { out_.reserve(4096); }  // a transaction's text: ≈ 2.5 KiB
 
-  JsonTextWriter& BeginObject();
-  JsonTextWriter& EndObject();
-  JsonTextWriter& BeginArray();
-  JsonTextWriter& EndArray();
+  JsonTextWriter& BeginObject() { return Open(false); }
+  JsonTextWriter& EndObject() { return Close(false); }
+  JsonTextWriter& BeginArray() { return Open(true); }
+  JsonTextWriter& EndArray() { return Close(true); }
   JsonTextWriter& Key(std::string_view name);
   JsonTextWriter& String(std::string_view value);
   JsonTextWriter& Int(int64_t value);
@@ -41,13 +41,15 @@ class JsonTextWriter {
   std::string Take();
 
  private:
+  JsonTextWriter& Open(bool array);
+  JsonTextWriter& Close(bool array);
   void BeforeValue();
-  struct Open {
+  struct Level {
     bool array;  // else an object
     bool empty;  // nothing written in it yet
   };
   std::string out_;
-  std::vector<Open> open_;
+  std::vector<Level> open_;
   bool after_key_ = false;
 };
 
