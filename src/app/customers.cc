@@ -129,15 +129,13 @@ bool AppImpl::RateLimit(const http::Request& request, std::string_view what, int
 Status AppImpl::Notify(store::Transaction& tx, const std::string& customer_id, const std::string& kind,
                        const std::string& code, const json& values, const std::string& ir) {
   // All the values in one pass (core's FormatText): none is read for placeholders.
-  std::vector<std::string> texts;
-  texts.reserve(values.size());
-  for (auto it = values.begin(); it != values.end(); ++it) texts.push_back(it->is_string() ? it->get<std::string>() : it->dump());
-  std::vector<std::pair<std::string_view, std::string_view>> fill;
-  fill.reserve(values.size());
-  size_t k = 0;
-  for (auto it = values.begin(); it != values.end(); ++it) fill.emplace_back(it.key(), texts[k++]);
-  Message message = MessageFor(code);
-  message = Message{FormatText(message.ar, fill), FormatText(message.en, fill)};
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (auto it = values.begin(); it != values.end(); ++it) {
+    texts.emplace_back(it.key(), it->is_string() ? it->get<std::string>() : it->dump());
+  }
+  const std::vector<std::pair<std::string_view, std::string_view>> fill(texts.begin(), texts.end());
+  const Message text = MessageFor(code);
+  const Message message{FormatText(text.ar, fill), FormatText(text.en, fill)};
   return Done(tx.Execute(
       "INSERT INTO app_notifications (id, customer_id, kind, text_ar, text_en, ir, created_at, read_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",

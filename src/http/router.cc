@@ -143,11 +143,8 @@ std::vector<RouteInfo> Router::Routes() const {
 }
 
 Response Json(const nlohmann::json& body, int status) {
-  Response response;
-  response.status = status;
   // Invalid UTF-8 from a store must not throw mid-response: replaced.
-  response.body = JsonText(body);
-  return response;
+  return JsonTextResponse(JsonText(body), status);
 }
 
 Response JsonTextResponse(std::string text, int status) {
