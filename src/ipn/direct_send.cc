@@ -51,10 +51,11 @@ const std::vector<std::string>& SettlementColumns() {
   return columns;
 }
 
-// Why a debit failed, in the step-by-step path's DebitHold words.
+// Why a debit failed, in the step-by-step path's DebitHold words. (A fenced
+// debit, DebitHold's other case, cannot happen here: these ids are new, see
+// Ledger::Ids::kNew below.)
 std::string DebitFailureCode(ledger::TransferCode code) {
   if (code == ledger::TransferCode::kExceedsCredits) return "ipn.insufficient_funds";
-  if (code == ledger::TransferCode::kExistsWithDifferentFields) return "ipn.debit_fenced";
   return ledger::ToError(code).code;
 }
 
