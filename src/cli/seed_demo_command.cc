@@ -27,14 +27,6 @@ namespace lahza::cli {
 
 namespace {
 
-struct SeedOptions {
-  std::string db = "sqlite:data-run/lahza.db";
-  int customers = 3000;
-  int transfers = 3000;
-  std::string admin_token;
-  uint32_t seed = 20261125;
-};
-
 struct Person {
   std::string first_ar, first_en, father_ar, father_en, family_ar, family_en;
   bool female = false;
@@ -85,7 +77,9 @@ int Fail(const std::string& what, const Error& error) {
   return 1;
 }
 
-int Seed(const SeedOptions& options) {
+}  // namespace
+
+int SeedDemo(const SeedOptions& options) {
   if (sodium_init() < 0) return 1;
   auto started = std::chrono::steady_clock::now();
   if (options.db.starts_with("sqlite:")) {
@@ -376,21 +370,6 @@ int Seed(const SeedOptions& options) {
     std::cout << "  agent " << agent_id << " (" << label << "): " << *token << "\n";
   }
   return 0;
-}
-
-}  // namespace
-
-void AddSeedDemoCommand(CLI::App& app) {
-  auto options = std::make_shared<SeedOptions>();
-  auto* command = app.add_subcommand("seed-demo", "Create the demo world (participants, billers, customers, history)");
-  command->add_option("--db", options->db, "database URL: sqlite:PATH or postgresql://...");
-  command->add_option("--customers", options->customers, "how many customers")->check(CLI::Range(2, 1'000'000));
-  command->add_option("--transfers", options->transfers, "how many history transfers")->check(CLI::Range(0, 1'000'000));
-  command->add_option("--admin-token", options->admin_token, "admin token to create (default: a random one, printed)");
-  command->callback([options] {
-    int code = Seed(*options);
-    if (code != 0) throw CLI::RuntimeError(code);
-  });
 }
 
 }  // namespace lahza::cli

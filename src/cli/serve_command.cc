@@ -24,21 +24,6 @@ namespace lahza::cli {
 
 namespace {
 
-struct ServeOptions {
-  int port = 8080;
-  std::string address = "127.0.0.1";
-  std::string db = "sqlite:data-run/lahza.db";
-  std::string web = "web";
-  // Handlers block while their transfer's commit is made durable; group
-  // commit needs many in flight, so the pool is larger than the core count
-  // (see docs/api.md, Performance).
-  int threads = 32;
-  bool quiet = false;
-  std::string admin_token;
-  std::string pin_hash = "interactive";
-  int reconcile_ms = 5000;
-};
-
 // Runs CaseService::RefreshDiagnoses every `interval_ms` on its own thread
 // (0: never) until stopped.
 class DiagnosisRefresher {
@@ -73,6 +58,8 @@ class DiagnosisRefresher {
   bool stopping_ = false;
   std::thread thread_;
 };
+
+}  // namespace
 
 int Serve(const ServeOptions& options) {
   // A reader of our output that goes away (a log shipper restarting, a
@@ -185,29 +172,6 @@ int Serve(const ServeOptions& options) {
   // The reconciler stops with reconciler_stop and the app clears its notifier
   // as it is destroyed, in that order, as on every other return.
   return 0;
-}
-
-}  // namespace
-
-void AddServeCommand(CLI::App& app) {
-  auto options = std::make_shared<ServeOptions>();
-  auto* command = app.add_subcommand("serve", "Serve the app API and the web front end over HTTP");
-  command->add_option("--port", options->port, "TCP port (0: any free port)")->check(CLI::Range(0, 65535));
-  command->add_option("--address", options->address, "address to listen on");
-  command->add_option("--db", options->db, "database URL: sqlite:PATH or postgresql://...");
-  command->add_option("--web", options->web, "folder of the web front end");
-  command->add_option("--threads", options->threads, "worker threads (0: one per core)");
-  command->add_flag("--quiet", options->quiet, "no access log");
-  command->add_option("--admin-token", options->admin_token, "bearer token for /api/v1/admin (also: LAHZA_ADMIN_TOKEN)")
-      ->envname("LAHZA_ADMIN_TOKEN");
-  command->add_option("--pin-hash", options->pin_hash,
-                      "argon2id cost for new PINs: interactive (production) or min (tests, benchmark, demo)")
-      ->check(CLI::IsMember({"interactive", "min"}));
-  command->add_option("--reconcile-ms", options->reconcile_ms, "reconciliation interval, 0 = off");
-  command->callback([options] {
-    int code = Serve(*options);
-    if (code != 0) throw CLI::RuntimeError(code);
-  });
 }
 
 }  // namespace lahza::cli

@@ -1,6 +1,8 @@
 // `lahza validate KIND VALUE`: checks one identifier or amount the way the
 // app and the care desk do, and prints the verdict with the parsed parts in
 // English and Arabic. Exit code 0 when valid, 1 when not, so scripts can use it.
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <functional>

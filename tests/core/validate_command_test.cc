@@ -1,4 +1,5 @@
 // `lahza validate ...` driven through CLI11 exactly as main() does.
+#include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
 #include <iostream>
