@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <cctype>
 #include <functional>
 #include <string>
 
@@ -142,16 +141,9 @@ class Api {
     EXPECT_EQ(reply.status, 200) << reply.body.dump();
     if (reply.body["messages"].empty()) return {};
     std::string text = reply.body["messages"][0]["body"];
-    // The first run of exactly six ASCII digits (no std::regex: GCC 12's
-    // <regex> trips -Wmaybe-uninitialized in the sanitizer build).
-    for (size_t i = 0; i + 6 <= text.size(); ++i) {
-      size_t run = 0;
-      while (i + run < text.size() && std::isdigit(static_cast<unsigned char>(text[i + run]))) ++run;
-      if (run == 6) return text.substr(i, 6);
-      i += run;
-    }
-    ADD_FAILURE() << "no OTP in " << text;
-    return {};
+    std::string otp = testing::OtpIn(text);
+    if (otp.empty()) ADD_FAILURE() << "no OTP in " << text;
+    return otp;
   }
 
   // Registers and activates a customer whose bank account (at `bank`) is

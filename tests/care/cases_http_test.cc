@@ -3,9 +3,6 @@
 // and care's routes in one router, exactly as `lahza serve` wires them.
 #include <gtest/gtest.h>
 
-// app_server.h uses <regex>; under -fsanitize GCC 12 reports a false
-// "may be used uninitialized" inside libstdc++'s regex automaton.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "app_server.h"
 #include "care/care_routes.h"
 #include "care/case_agents.h"

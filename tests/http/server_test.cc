@@ -77,6 +77,17 @@ class ServerTest : public ::testing::Test {
 
 json ErrorOf(const lahza::testing::HttpResponse& response) { return json::parse(response.body).at("error"); }
 
+// The test helper every onboarding (tests, bank test, bench) reads OTPs with.
+TEST(OtpIn, FindsTheFirstRunOfExactlySixDigits) {
+  EXPECT_EQ(testing::OtpIn("Your Lahza code is 482913. It expires in 5 minutes."), "482913");
+  EXPECT_EQ(testing::OtpIn("رمز لحظة: 482913"), "482913");
+  EXPECT_EQ(testing::OtpIn("for 01012345678: 007700"), "007700");  // longer runs are not codes
+  EXPECT_EQ(testing::OtpIn("1234567 12345 123456"), "123456");
+  EXPECT_EQ(testing::OtpIn("123456"), "123456");
+  EXPECT_EQ(testing::OtpIn("12345 1234567"), "");
+  EXPECT_EQ(testing::OtpIn(""), "");
+}
+
 TEST_F(ServerTest, HealthzAnswersOk) {
   HttpClient client(server_->port());
   auto response = client.Request("GET", "/healthz");

@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -57,9 +56,18 @@ inline pid_t SpawnWithOutput(std::vector<std::string> args, int fd) {
 
 // The port of a "serving at http://host:port/" line in `output`, or 0.
 inline uint16_t ServingPort(const std::string& output) {
-  static const std::regex address(R"(http://[0-9.]+:([0-9]+)/)");
-  std::smatch match;
-  return std::regex_search(output, match, address) ? static_cast<uint16_t>(std::stoi(match[1].str())) : 0;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (size_t at = output.find("http://"); at != std::string::npos; at = output.find("http://", at + 1)) {
+    size_t i = at + 7, host = i;
+    while (i < output.size() && (digit(output[i]) || output[i] == '.')) ++i;
+    if (i == host || i >= output.size() || output[i] != ':') continue;
+    size_t port = ++i;
+    while (i < output.size() && digit(output[i]) && i - port < 5) ++i;
+    if (i == port || i >= output.size() || output[i] != '/') continue;
+    int value = std::stoi(output.substr(port, i - port));
+    if (value > 0 && value <= 65535) return static_cast<uint16_t>(value);
+  }
+  return 0;
 }
 
 class ServeProcess {
@@ -195,9 +203,7 @@ class Client {
     Reply reply = Admin("GET", "/api/v1/admin/outbox?mobile=" + mobile);
     if (reply.status != 200 || !reply.body.contains("messages") || reply.body["messages"].empty()) return {};
     std::string text = reply.body["messages"][0]["body"];
-    std::smatch match;
-    static const std::regex six("[0-9]{6}");
-    return std::regex_search(text, match, six) ? match.str() : std::string();
+    return testing::OtpIn(text);
   }
 
   // Opens a bank account for `mobile` at `bank`, registers and activates the
