@@ -72,6 +72,28 @@ CREATE INDEX app_notifications_customer ON app_notifications (customer_id, creat
 CREATE TABLE app_admin_tokens (
   token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL)
 )SQL"},
+      // One index per customer's history instead of two. Every send wrote
+      // both (payer and payee), each on a page of that customer's own: 4.9 of
+      // the ~18 pages a transfer's commit writes. Rows are now filed under
+      // HistorySecond(ir), a function of the reference alone, so the key
+      // (customer, second, IR, direction) serves both the history in time
+      // order and the lookup of one transaction, and stays unique per
+      // (customer, IR, direction). The expression below is HistorySecond in
+      // SQL: the 16-digit counter after "IR" and the node is milliseconds
+      // since 2024-01-01 times 1000 (core/ir_reference.h).
+      {2, "history keyed by customer, second, IR and direction", R"SQL(
+CREATE TABLE app_activity_v2 (
+  customer_id TEXT NOT NULL, ir TEXT NOT NULL, direction TEXT NOT NULL, type TEXT NOT NULL,
+  amount BIGINT NOT NULL, fee BIGINT NOT NULL, account_id TEXT NOT NULL, counterparty TEXT NOT NULL,
+  counterparty_name TEXT NOT NULL, note TEXT NOT NULL, created_at BIGINT NOT NULL);
+INSERT INTO app_activity_v2 (customer_id, ir, direction, type, amount, fee, account_id, counterparty,
+  counterparty_name, note, created_at)
+  SELECT customer_id, ir, direction, type, amount, fee, account_id, counterparty, counterparty_name, note,
+    CAST(substr(ir, 6, 16) AS BIGINT) / 1000000 + 1704067200 FROM app_activity;
+DROP TABLE app_activity;
+ALTER TABLE app_activity_v2 RENAME TO app_activity;
+CREATE UNIQUE INDEX app_activity_key ON app_activity (customer_id, created_at, ir, direction)
+)SQL"},
   };
   return migrations;
 }
@@ -79,6 +101,8 @@ CREATE TABLE app_admin_tokens (
 }  // namespace
 
 std::vector<Value> Params(std::initializer_list<Value> values) { return values; }
+
+int64_t HistorySecond(const IrReference& ir) { return ir.issued_unix_ms() / 1000; }
 
 std::string RandomHex(size_t bytes) {
   std::vector<unsigned char> raw(bytes);

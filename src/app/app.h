@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/cairo_time.h"
+#include "core/ir_reference.h"
 #include "core/result.h"
 #include "http/router.h"
 #include "store/store.h"
@@ -28,6 +29,13 @@ enum class PinHashing {
   kInteractive,  // libsodium's OPSLIMIT/MEMLIMIT_INTERACTIVE (2 passes, 64 MiB): production
   kMinimum,      // OPSLIMIT/MEMLIMIT_MIN (1 pass, 8 KiB): tests, the benchmark and demo data only
 };
+
+// The second a transaction's history rows (app_activity.created_at) are
+// filed under: when its IR reference was issued. A function of the reference
+// alone, so one index (customer, second, IR, direction) serves a customer's
+// history in time order and the lookup of one transaction by its reference.
+// Whoever writes history rows (seed-demo too) must use it.
+int64_t HistorySecond(const IrReference& ir);
 
 struct AppOptions {
   // Bearer token for /api/v1/admin/*; empty: admin tokens only from the

@@ -318,12 +318,13 @@ Status AppImpl::StoreNotification(store::Transaction& tx, const ipn::Notificatio
         std::string customer = store::AsText(row[0]);
         customers.push_back(customer);
         if (notification.kind == "received") {
+          auto ir = IrReference::Parse(notification.ir);
+          if (!ir) return ir.error();
           LAHZA_TRY(tx.Execute(
               "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
               "counterparty_name, note, created_at) VALUES ($1, $2, 'in', 'transfer', $3, 0, $4, '', '', '', $5) "
-              "ON CONFLICT (customer_id, ir, direction) DO NOTHING",
-              Params({customer, notification.ir, notification.amount, store::AsText(row[1]),
-                      notification.created_ms / 1000})));
+              "ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
+              Params({customer, notification.ir, notification.amount, store::AsText(row[1]), HistorySecond(*ir)})));
         }
       }
     }

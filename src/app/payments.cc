@@ -256,14 +256,16 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
   // the payee's side and every notification (see StoreNotification).
   bool recorded_with_send = false;
   auto history_row = [&](store::Transaction& tx, const ipn::TransactionView& view) -> Status {
+    auto ir = IrReference::Parse(view.ir);
+    if (!ir) return ir.error();
     std::string counterparty = order.counterparty.empty() ? view.payee_identifier : order.counterparty;
     std::string counterparty_name = view.payee_masked_name_en.empty() ? view.payee_masked_name_ar : view.payee_masked_name_en;
     return Done(tx.Execute(
         "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
         "counterparty_name, note, created_at) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10) "
-        "ON CONFLICT (customer_id, ir, direction) DO NOTHING",
+        "ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
         Params({caller.customer_id, view.ir, order.type, view.amount, view.fee, account_id, counterparty,
-                counterparty_name, order.note, view.created_ms / 1000})));
+                counterparty_name, order.note, HistorySecond(*ir)})));
   };
   send.record_with_outcome = [&](store::Transaction& tx, const ipn::TransactionView& view) {
     recorded_with_send = true;
@@ -429,8 +431,10 @@ http::Response AppImpl::TransactionDetail(http::Request& request) {
   if (!ir) return http::ErrorResponse(ir.error());
   // Only the customer's own transactions: anything else is "not found",
   // never "forbidden", so references cannot be probed.
-  auto rows = store_.Execute("SELECT direction, type FROM app_activity WHERE customer_id = $1 AND ir = $2 ORDER BY direction DESC",
-                             Params({caller->customer_id, ir->str()}), store::Mode::kRead);
+  auto rows = store_.Execute(
+      "SELECT direction, type FROM app_activity WHERE customer_id = $1 AND created_at = $2 AND ir = $3 "
+      "ORDER BY direction DESC",
+      Params({caller->customer_id, HistorySecond(*ir), ir->str()}), store::Mode::kRead);
   if (!rows) return http::ErrorResponse(rows.error());
   if (rows->rows.empty()) return http::ErrorResponse(404, Error("app.transaction_not_found"));
   auto view = network_.GetTransaction(ir->str());

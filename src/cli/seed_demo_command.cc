@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <random>
@@ -289,7 +290,10 @@ int SeedDemo(const SeedOptions& options) {
     request.amount = amount;
     auto view = sw.Send(request);
     if (view) {
-      history.push_back({view->ir, c.id, "a_demo" + Digits(from, 6), type, counterparty, view->amount, view->fee, view->created_ms / 1000});
+      auto ir = IrReference::Parse(view->ir);
+      if (!ir) std::abort();  // the switch issued it: a bug
+      history.push_back({view->ir, c.id, "a_demo" + Digits(from, 6), type, counterparty, view->amount, view->fee,
+                         app::HistorySecond(*ir)});
     }
     return view;
   };

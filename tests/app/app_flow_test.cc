@@ -612,6 +612,61 @@ TEST_P(AppFlowTest, CollectBillsAndDonations) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, AppFlowTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
 
+// The app's second migration re-files history rows under HistorySecond(ir).
+// Rows the first schema wrote (the payee's side at the decision time, the
+// payer's at the creation time) are then found by the new key, and the key
+// still refuses a second row for the same side of the same transaction.
+class AppHistoryMigrationTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(AppHistoryMigrationTest, OldRowsAreFiledUnderTheirReferencesSecond) {
+  LAHZA_SKIP_UNLESS_BACKEND(GetParam());
+  auto store = store::FreshStore(GetParam());
+  ASSERT_NE(store, nullptr);
+  auto ledger = ledger::Ledger::Open(*store);
+  ASSERT_TRUE(ledger.ok());
+  auto network = ipn::Switch::Open(*store, **ledger, {});
+  ASSERT_TRUE(network.ok());
+  app::AppOptions options;
+  options.pin_hashing = app::PinHashing::kMinimum;
+  ASSERT_TRUE(app::App::Open(*store, **network, options).ok());
+
+  // Back to the first schema's table, holding what it held.
+  ASSERT_TRUE(store->Execute("DROP TABLE app_activity").ok());
+  ASSERT_TRUE(store->Execute(
+      "CREATE TABLE app_activity (customer_id TEXT NOT NULL, ir TEXT NOT NULL, direction TEXT NOT NULL, "
+      "type TEXT NOT NULL, amount BIGINT NOT NULL, fee BIGINT NOT NULL, account_id TEXT NOT NULL, "
+      "counterparty TEXT NOT NULL, counterparty_name TEXT NOT NULL, note TEXT NOT NULL, created_at BIGINT NOT NULL, "
+      "PRIMARY KEY (customer_id, ir, direction))").ok());
+  ASSERT_TRUE(store->Execute("CREATE INDEX app_activity_time ON app_activity (customer_id, created_at)").ok());
+  const IrReference ir = IrReference::FromParts(7, 90'061'234'567'123);  // issued 2026-11-08 09:00:34.567 UTC
+  const int64_t second = app::HistorySecond(ir);
+  ASSERT_EQ(second, 1'794'128'434);
+  const std::string insert =
+      "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
+      "counterparty_name, note, created_at) VALUES ($1, $2, $3, 'transfer', 500, 0, 'a_1', '', '', '', $4)";
+  ASSERT_TRUE(store->Execute(insert, std::vector<store::Value>{"c_payer", ir.str(), "out", second}).ok());
+  ASSERT_TRUE(store->Execute(insert, std::vector<store::Value>{"c_payee", ir.str(), "in", second + 95}).ok());
+  ASSERT_TRUE(store->Execute("DELETE FROM lahza_schema WHERE module = 'app' AND version = 2").ok());
+
+  ASSERT_TRUE(app::App::Open(*store, **network, options).ok());  // migrates again
+  for (const char* customer : {"c_payer", "c_payee"}) {
+    auto found = store->Execute("SELECT direction FROM app_activity WHERE customer_id = $1 AND created_at = $2 AND ir = $3",
+                                std::vector<store::Value>{customer, second, ir.str()}, store::Mode::kRead);
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(found->rows.size(), 1u) << customer;
+  }
+  auto again = store->Execute(insert + " ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
+                              std::vector<store::Value>{"c_payee", ir.str(), "in", second});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->affected, 0);
+  auto old_index = store->Execute("SELECT COUNT(*) FROM app_activity WHERE customer_id = 'c_payee'", {}, store::Mode::kRead);
+  ASSERT_TRUE(old_index.ok());
+  EXPECT_EQ(store::AsInt(old_index->rows[0][0]), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AppHistoryMigrationTest, ::testing::ValuesIn(store::TestBackends()),
+                         store::BackendTestName);
+
 TEST(AppRateLimitTest, LoginIsRateLimitedPerIp) {
   app::AppOptions options;
   options.login_per_minute = 5;
