@@ -81,11 +81,16 @@ CREATE TABLE app_admin_tokens (
       // (customer, IR, direction). The expression below is HistorySecond in
       // SQL: the 16-digit counter after "IR" and the node is milliseconds
       // since 2024-01-01 times 1000 (core/ir_reference.h).
-      {2, "history keyed by customer, second, IR and direction", R"SQL(
+      // `notice` is the first notification about that side of the send
+      // ("sent", "received", ...; '' none), filed on the row instead of as an
+      // app_notifications row of its own: a send then writes one per-customer
+      // index per side, not two (see StoreNotification).
+      {2, "history keyed by customer, second, IR and direction, carrying its notice", R"SQL(
 CREATE TABLE app_activity_v2 (
   customer_id TEXT NOT NULL, ir TEXT NOT NULL, direction TEXT NOT NULL, type TEXT NOT NULL,
   amount BIGINT NOT NULL, fee BIGINT NOT NULL, account_id TEXT NOT NULL, counterparty TEXT NOT NULL,
-  counterparty_name TEXT NOT NULL, note TEXT NOT NULL, created_at BIGINT NOT NULL);
+  counterparty_name TEXT NOT NULL, note TEXT NOT NULL, created_at BIGINT NOT NULL,
+  notice TEXT NOT NULL DEFAULT '', notice_read_at BIGINT NOT NULL DEFAULT 0);
 INSERT INTO app_activity_v2 (customer_id, ir, direction, type, amount, fee, account_id, counterparty,
   counterparty_name, note, created_at)
   SELECT customer_id, ir, direction, type, amount, fee, account_id, counterparty, counterparty_name, note,

@@ -303,41 +303,50 @@ http::Response AppImpl::Donate(http::Request& request) {
 
 // The switch hands us every state change inside the transaction that makes
 // it (its outbox writer): a received payment becomes the payee's history row,
-// and each change a notification in the customer's own words.
+// and each change a notice in the customer's own words. The first notice
+// about a side of a send whose history row exists is filed on that row
+// (app_activity.notice, listed by Notifications); others, and customers
+// without such a row yet (a step-by-step send's payer until Pay writes it),
+// get an app_notifications row of their own. Either way exactly one.
 Status AppImpl::StoreNotification(store::Transaction& tx, const ipn::Notification& notification) {
-  {
-    std::vector<std::string> customers;
-    if (!notification.user_id.empty()) {
-      customers.push_back(notification.user_id);  // the payer
-    } else {
-      auto rows = tx.Execute(
-          "SELECT customer_id, id FROM app_accounts WHERE participant = $1 AND account_number = $2 AND unlinked_at = 0",
-          Params({notification.participant, notification.account}));
-      if (!rows) return rows.error();
-      for (const store::Row& row : rows->rows) {
-        std::string customer = store::AsText(row[0]);
-        customers.push_back(customer);
-        if (notification.kind == "received") {
-          auto ir = IrReference::Parse(notification.ir);
-          if (!ir) return ir.error();
-          LAHZA_TRY(tx.Execute(
-              "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
-              "counterparty_name, note, created_at) VALUES ($1, $2, 'in', 'transfer', $3, 0, $4, '', '', '', $5) "
-              "ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
-              Params({customer, notification.ir, notification.amount, store::AsText(row[1]), HistorySecond(*ir)})));
-        }
+  auto ir = IrReference::Parse(notification.ir);
+  if (!ir) return ir.error();
+  const int64_t second = HistorySecond(*ir);
+  std::vector<std::string> unfiled;  // customers the notice still has to reach
+  if (!notification.user_id.empty()) {  // the payer
+    auto filed = tx.Execute(
+        "UPDATE app_activity SET notice = $1 WHERE customer_id = $2 AND created_at = $3 AND ir = $4 "
+        "AND direction = 'out' AND notice = ''",
+        Params({notification.kind, notification.user_id, second, notification.ir}));
+    if (!filed) return filed.error();
+    if (filed->affected == 0) unfiled.push_back(notification.user_id);
+  } else {
+    auto rows = tx.Execute(
+        "SELECT customer_id, id FROM app_accounts WHERE participant = $1 AND account_number = $2 AND unlinked_at = 0",
+        Params({notification.participant, notification.account}));
+    if (!rows) return rows.error();
+    for (const store::Row& row : rows->rows) {
+      std::string customer = store::AsText(row[0]);
+      if (notification.kind == "received") {
+        auto in = tx.Execute(
+            "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
+            "counterparty_name, note, created_at, notice) VALUES ($1, $2, 'in', 'transfer', $3, 0, $4, '', '', '', $5, "
+            "'received') ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
+            Params({customer, notification.ir, notification.amount, store::AsText(row[1]), second}));
+        if (!in) return in.error();
+        if (in->affected == 1) continue;  // filed on the new history row
       }
+      unfiled.push_back(std::move(customer));
     }
-    for (const std::string& customer : customers) {
-      auto exists = tx.Execute("SELECT 1 FROM app_customers WHERE id = $1", Params({customer}));
-      if (!exists) return exists.error();
-      if (exists->rows.empty()) continue;  // a payer outside the app (another channel)
-      Money money = Money::FromPiastres(notification.amount);
-      LAHZA_TRY(Notify(tx, customer, "transfer", "app.notify.transfer_" + notification.kind,
-                       {{"amount", money.ToEnglish()}, {"amount_ar", money.ToArabic()}, {"ir", notification.ir}}, notification.ir));
-    }
-    return {};
   }
+  for (const std::string& customer : unfiled) {
+    auto exists = tx.Execute("SELECT 1 FROM app_customers WHERE id = $1", Params({customer}));
+    if (!exists) return exists.error();
+    if (exists->rows.empty()) continue;  // a payer outside the app (another channel)
+    LAHZA_TRY(Notify(tx, customer, "transfer", TransferNoticeCode(notification.kind),
+                     TransferNoticeValues(notification.amount, notification.ir), notification.ir));
+  }
+  return {};
 }
 
 }  // namespace lahza::app

@@ -7,10 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "app/internal.h"
 #include "core/messages.h"
 #include "core/mobile.h"
+#include "core/money.h"
 #include "core/national_id.h"
 #include "ipn/switch.h"
 
@@ -126,8 +128,7 @@ bool AppImpl::RateLimit(const http::Request& request, std::string_view what, int
   return true;
 }
 
-Status AppImpl::Notify(store::Transaction& tx, const std::string& customer_id, const std::string& kind,
-                       const std::string& code, const json& values, const std::string& ir) {
+Message NoticeText(const std::string& code, const json& values) {
   // All the values in one pass (core's FormatText): none is read for placeholders.
   std::vector<std::pair<std::string, std::string>> texts;
   for (auto it = values.begin(); it != values.end(); ++it) {
@@ -135,7 +136,19 @@ Status AppImpl::Notify(store::Transaction& tx, const std::string& customer_id, c
   }
   const std::vector<std::pair<std::string_view, std::string_view>> fill(texts.begin(), texts.end());
   const Message text = MessageFor(code);
-  const Message message{FormatText(text.ar, fill), FormatText(text.en, fill)};
+  return Message{FormatText(text.ar, fill), FormatText(text.en, fill)};
+}
+
+std::string TransferNoticeCode(const std::string& kind) { return "app.notify.transfer_" + kind; }
+
+json TransferNoticeValues(int64_t amount, const std::string& ir) {
+  Money money = Money::FromPiastres(amount);
+  return {{"amount", money.ToEnglish()}, {"amount_ar", money.ToArabic()}, {"ir", ir}};
+}
+
+Status AppImpl::Notify(store::Transaction& tx, const std::string& customer_id, const std::string& kind,
+                       const std::string& code, const json& values, const std::string& ir) {
+  const Message message = NoticeText(code, values);
   return Done(tx.Execute(
       "INSERT INTO app_notifications (id, customer_id, kind, text_ar, text_en, ir, created_at, read_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
@@ -603,35 +616,97 @@ http::Response AppImpl::ChangePin(http::Request& request) {
   return http::Json({{"pin_changed", true}});
 }
 
+namespace {
+
+// A notice filed on a history row is listed as "h_<IR>_<direction>"; stored
+// notifications have ids of their own ("n_...").
+std::string FiledNoticeId(const std::string& ir, const std::string& direction) { return "h_" + ir + "_" + direction; }
+
+struct FiledNoticeKey {
+  IrReference ir;
+  std::string direction;
+};
+std::optional<FiledNoticeKey> ParseFiledNoticeId(std::string_view id) {
+  if (!id.starts_with("h_")) return std::nullopt;
+  id.remove_prefix(2);
+  const size_t cut = id.rfind('_');
+  if (cut == std::string_view::npos) return std::nullopt;
+  std::string_view direction = id.substr(cut + 1);
+  if (direction != "in" && direction != "out") return std::nullopt;
+  auto ir = IrReference::Parse(id.substr(0, cut));
+  if (!ir || ir->str() != id.substr(0, cut)) return std::nullopt;  // only the canonical form it was listed in
+  return FiledNoticeKey{*ir, std::string(direction)};
+}
+
+}  // namespace
+
 http::Response AppImpl::Notifications(http::Request& request) {
   APP_TRY_RESPONSE(caller, Authenticate(request));
-  auto rows = store_.Execute(
+  constexpr size_t kListed = 100;
+  auto tx = store_.Begin(store::Mode::kRead);
+  if (!tx) return http::ErrorResponse(tx.error());
+  auto stored = (*tx)->Execute(
       "SELECT id, kind, text_ar, text_en, ir, created_at, read_at FROM app_notifications WHERE customer_id = $1 "
       "ORDER BY created_at DESC, id LIMIT 100",
-      Params({caller->customer_id}), store::Mode::kRead);
-  if (!rows) return http::ErrorResponse(rows.error());
-  json items = json::array();
-  for (const store::Row& row : rows->rows) {
-    items.push_back({{"id", store::AsText(row[0])},
-                     {"kind", store::AsText(row[1])},
-                     {"text_ar", store::AsText(row[2])},
-                     {"text_en", store::AsText(row[3])},
-                     {"ir", store::AsText(row[4]).empty() ? json(nullptr) : json(store::AsText(row[4]))},
-                     {"created_at", store::AsInt(row[5])},
-                     {"read", store::AsInt(row[6]) != 0}});
+      Params({caller->customer_id}));
+  if (!stored) return http::ErrorResponse(stored.error());
+  auto filed = (*tx)->Execute(
+      "SELECT ir, direction, notice, amount, created_at, notice_read_at FROM app_activity "
+      "WHERE customer_id = $1 AND notice <> '' ORDER BY created_at DESC, ir DESC LIMIT 100",
+      Params({caller->customer_id}));
+  if (!filed) return http::ErrorResponse(filed.error());
+  auto item = [](const std::string& id, const std::string& kind, const Message& text, const std::string& ir,
+                 int64_t created_at, bool read) {
+    return json{{"id", id},           {"kind", kind}, {"text_ar", text.ar},
+                {"text_en", text.en}, {"ir", ir.empty() ? json(nullptr) : json(ir)},
+                {"created_at", created_at}, {"read", read}};
+  };
+  std::vector<std::pair<int64_t, json>> items;  // (created_at, item), newest first once sorted
+  for (const store::Row& row : stored->rows) {
+    items.emplace_back(store::AsInt(row[5]), item(store::AsText(row[0]), store::AsText(row[1]),
+                                                  Message{store::AsText(row[2]), store::AsText(row[3])},
+                                                  store::AsText(row[4]), store::AsInt(row[5]), store::AsInt(row[6]) != 0));
   }
-  return http::Json({{"notifications", items}});
+  for (const store::Row& row : filed->rows) {
+    const std::string& ir = store::AsText(row[0]);
+    const Message text = NoticeText(TransferNoticeCode(store::AsText(row[2])), TransferNoticeValues(store::AsInt(row[3]), ir));
+    items.emplace_back(store::AsInt(row[4]), item(FiledNoticeId(ir, store::AsText(row[1])), "transfer", text, ir,
+                                                  store::AsInt(row[4]), store::AsInt(row[5]) != 0));
+  }
+  std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  json list = json::array();
+  for (size_t i = 0; i < items.size() && i < kListed; ++i) list.push_back(std::move(items[i].second));
+  return http::Json({{"notifications", list}});
 }
 
 http::Response AppImpl::MarkNotificationRead(http::Request& request) {
   APP_TRY_RESPONSE(caller, Authenticate(request));
-  auto updated = store_.Execute(
-      "UPDATE app_notifications SET read_at = $1 WHERE id = $2 AND customer_id = $3 AND read_at = 0",
-      Params({Now(), request.Param("id"), caller->customer_id}));
+  const std::string id = request.Param("id");
+  Result<store::Rows> updated = Error("app.notification_not_found");
+  Result<store::Rows> exists = Error("app.notification_not_found");
+  if (auto filed = ParseFiledNoticeId(id)) {
+    auto key = Params({caller->customer_id, HistorySecond(filed->ir), filed->ir.str(), filed->direction});
+    updated = store_.Execute(
+        "UPDATE app_activity SET notice_read_at = $5 WHERE customer_id = $1 AND created_at = $2 AND ir = $3 "
+        "AND direction = $4 AND notice <> '' AND notice_read_at = 0",
+        Params({caller->customer_id, HistorySecond(filed->ir), filed->ir.str(), filed->direction, Now()}));
+    if (updated && updated->affected == 0) {
+      exists = store_.Execute(
+          "SELECT 1 FROM app_activity WHERE customer_id = $1 AND created_at = $2 AND ir = $3 AND direction = $4 "
+          "AND notice <> ''",
+          key, store::Mode::kRead);
+    }
+  } else {
+    updated = store_.Execute(
+        "UPDATE app_notifications SET read_at = $1 WHERE id = $2 AND customer_id = $3 AND read_at = 0",
+        Params({Now(), id, caller->customer_id}));
+    if (updated && updated->affected == 0) {
+      exists = store_.Execute("SELECT 1 FROM app_notifications WHERE id = $1 AND customer_id = $2",
+                              Params({id, caller->customer_id}), store::Mode::kRead);
+    }
+  }
   if (!updated) return http::ErrorResponse(updated.error());
   if (updated->affected == 0) {
-    auto exists = store_.Execute("SELECT 1 FROM app_notifications WHERE id = $1 AND customer_id = $2",
-                                 Params({request.Param("id"), caller->customer_id}), store::Mode::kRead);
     if (!exists) return http::ErrorResponse(exists.error());
     if (exists->rows.empty()) return http::ErrorResponse(404, Error("app.notification_not_found"));
   }

@@ -116,6 +116,13 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
                             std::initializer_list<std::pair<std::string_view, std::string_view>> extra = {});
 json MoneyJson(int64_t piastres);
 std::vector<Value> Params(std::initializer_list<Value> values);
+// A notification's words: the catalogue's message `code` with `values`
+// filled in (core's FormatText: no value is read for placeholders).
+Message NoticeText(const std::string& code, const json& values);
+// A transfer's notice (kind "sent", "received", ...): its catalogue code and
+// values, the same whether stored apart or filed on a history row.
+std::string TransferNoticeCode(const std::string& kind);
+json TransferNoticeValues(int64_t amount, const std::string& ir);
 // A statement's result as a Status (for work that only writes).
 inline Status Done(const Result<store::Rows>& rows) {
   if (!rows) return rows.error();

@@ -264,11 +264,13 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
   if (!steps.ok()) return steps.error();
   auto sent = tx.InsertMany("ipn_outbox", OutboxColumns(), outbox);
   if (!sent.ok()) return sent.error();
-  // 4. Whoever keeps rows of their own about these sends, in this same commit.
+  // 4. Whoever keeps rows of their own about these sends, in this same commit:
+  // the caller's rows first, so the outbox writer finds them (the app files a
+  // send's notice on its history row instead of storing it apart).
   for (SendRecord* r : direct_batch_) {
     r->view = DirectView(*r);  // also what Send answers
-    for (const Notification& n : r->notifications) LAHZA_TRY(WriteOutbox(tx, n));
     if (r->request->record_with_outcome) LAHZA_TRY(r->request->record_with_outcome(tx, r->view));
+    for (const Notification& n : r->notifications) LAHZA_TRY(WriteOutbox(tx, n));
   }
   return {};
 }

@@ -81,7 +81,8 @@ struct SendRequest {
   // database (the app's history row): when the switch decides the send in
   // one step — the direct path, both institutions in process and healthy —
   // this runs inside that one transaction with the outcome, so the caller's
-  // rows commit with the money; its error undoes the whole send. On the
+  // rows commit with the money; its error undoes the whole send. It runs
+  // before the outbox writer sees the send's notifications. On the
   // step-by-step path it is not called and the caller writes its rows after
   // Send returns. Not part of the request's identity (idempotency).
   std::function<Status(store::Transaction&, const TransactionView&)> record_with_outcome;

@@ -610,6 +610,77 @@ TEST_P(AppFlowTest, CollectBillsAndDonations) {
   EXPECT_EQ(api.Call("GET", "/api/v1/transactions?type=collect", nullptr, payer).body["transactions"].size(), 1u);
 }
 
+// A send's first notice to each side is filed on that side's history row
+// ("h_<IR>_<direction>"), not stored apart: exactly one per side, in the
+// customer's words, readable and markable like any other; a later change
+// (an operator's reversal) arrives as a notification of its own.
+TEST_P(AppFlowTest, TransferNoticesAreFiledOnHistoryRowsOncePerSide) {
+  Api& api = *api_;
+  std::string payer = api.Onboard("01009300001", TestNationalId(21), "NBE", "3100000031", "Hoda Samir Nabil", 500'000);
+  std::string payee = api.Onboard("01009300002", TestNationalId(22), "CIB", "3200000032", "Karim Adel Mansour", 0);
+  auto notices_about = [&](const std::string& token, const std::string& ir) {
+    json found = json::array();
+    Reply listed = api.Call("GET", "/api/v1/notifications", nullptr, token);
+    for (const json& n : listed.body["notifications"]) {
+      if (n["ir"] == ir) found.push_back(n);
+    }
+    return found;
+  };
+  Reply sent = api.Call("POST", "/api/v1/payments/send",
+                        {{"kind", "mobile"}, {"value", "01009300002"}, {"amount", 20'000}, {"pin", "246810"}}, payer);
+  ASSERT_EQ(sent.status, 201) << sent.body.dump();
+  ASSERT_EQ(sent.body["state"], "completed");
+  const std::string ir = sent.body["ir"];
+
+  json mine = notices_about(payer, ir);
+  ASSERT_EQ(mine.size(), 1u) << mine.dump();
+  EXPECT_EQ(mine[0]["id"], "h_" + ir + "_out");
+  EXPECT_EQ(mine[0]["kind"], "transfer");
+  EXPECT_NE(mine[0]["text_en"].get<std::string>().find("sent successfully"), std::string::npos) << mine.dump();
+  EXPECT_NE(mine[0]["text_en"].get<std::string>().find(ir), std::string::npos);
+  EXPECT_FALSE(mine[0]["text_ar"].get<std::string>().empty());
+  EXPECT_FALSE(mine[0]["read"].get<bool>());
+  json theirs = notices_about(payee, ir);
+  ASSERT_EQ(theirs.size(), 1u) << theirs.dump();
+  EXPECT_EQ(theirs[0]["id"], "h_" + ir + "_in");
+  EXPECT_NE(theirs[0]["text_en"].get<std::string>().find("You received"), std::string::npos) << theirs.dump();
+  auto stored = server_->store().Execute("SELECT COUNT(*) FROM app_notifications WHERE ir = $1",
+                                         std::vector<store::Value>{ir}, store::Mode::kRead);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(store::AsInt(stored->rows[0][0]), 0) << "filed on the history rows, not stored apart";
+
+  // Marked read: by its owner only, and only a notice that exists.
+  const std::string mine_id = "h_" + ir + "_out";
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/" + mine_id + "/read", nullptr, payer).status, 200);
+  EXPECT_TRUE(notices_about(payer, ir)[0]["read"].get<bool>());
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/" + mine_id + "/read", nullptr, payer).status, 200) << "again: still read";
+  EXPECT_FALSE(notices_about(payee, ir)[0]["read"].get<bool>());
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/" + mine_id + "/read", nullptr, payee).code(), "app.notification_not_found");
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/h_" + ir + "_in/read", nullptr, payer).code(), "app.notification_not_found");
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/h_" + ir + "_sideways/read", nullptr, payer).code(),
+            "app.notification_not_found");
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/h_IR123_out/read", nullptr, payer).code(), "app.notification_not_found");
+
+  // A send refused for funds: its notice says nothing was taken.
+  Reply refused = api.Call("POST", "/api/v1/payments/send",
+                           {{"kind", "mobile"}, {"value", "01009300002"}, {"amount", 900'000}, {"pin", "246810"}}, payer);
+  ASSERT_EQ(refused.body["state"], "failed") << refused.body.dump();
+  json failed = notices_about(payer, refused.body["ir"]);
+  ASSERT_EQ(failed.size(), 1u) << failed.dump();
+  EXPECT_NE(failed[0]["text_en"].get<std::string>().find("nothing was taken"), std::string::npos) << failed.dump();
+  EXPECT_TRUE(notices_about(payee, refused.body["ir"]).empty());
+
+  // An operator's reversal an hour later: a notification of its own, beside
+  // the filed one. (The app's clock is manual; the reference's is real.)
+  server_->clock().Advance(std::chrono::hours(1));
+  ASSERT_TRUE(server_->network().Reverse(ir, "ops.test", "sent to the wrong number").ok());
+  json after = notices_about(payer, ir);
+  ASSERT_EQ(after.size(), 2u) << after.dump();
+  EXPECT_EQ(after[0]["id"].get<std::string>().rfind("n_", 0), 0u) << "the newer one first: " << after.dump();
+  EXPECT_NE(after[0]["text_en"].get<std::string>().find("returned"), std::string::npos) << after.dump();
+  EXPECT_EQ(after[1]["id"], mine_id);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AppFlowTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
 
 // The app's second migration re-files history rows under HistorySecond(ir).
