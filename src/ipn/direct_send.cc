@@ -12,15 +12,19 @@
 // share that transaction: their jobs (RecordSend) insert the rows and reserve
 // limits, and the writer's finish hook (FinishDirectSends) applies every
 // debit of the batch in one ledger call, then every fee and credit in a
-// second, then writes timelines, settlement entries and outbox rows in bulk.
-// One fsync for the lot; no intermediate state is ever visible, so a crash
-// leaves either the whole send or nothing.
+// second, then writes the settlement entries in bulk. One fsync for the lot;
+// no intermediate state is ever visible, so a crash leaves either the whole
+// send or nothing.
 //
 // The payer is debited amount + fee at once (`<IR>/debit`), not held: a hold
 // covers the time between debit and credit, and here there is none. The
 // credit is the same `<IR>/credit` the step-by-step path writes; Refund (an
-// operator's reversal) knows both shapes. The switch's own records — states,
-// timeline, outbox, settlement entry — are the same on both paths.
+// operator's reversal) knows both shapes. The switch's records read the same
+// on both paths, but a direct send stores fewer of them: its row carries the
+// decision time (direct_ms), from which its first timeline steps and its
+// notifications follow (DirectSteps, DirectNotifications), so they are not
+// written as ipn_timeline and ipn_outbox rows; later steps (a reversal) are,
+// numbered after the derived ones.
 #include <algorithm>
 #include <cassert>
 
@@ -33,17 +37,6 @@ namespace lahza::ipn {
 using internal::V;
 
 namespace {
-
-const std::vector<std::string>& TimelineColumns() {
-  static const std::vector<std::string> columns{"ir", "seq", "at_ms", "state", "event", "actor", "detail"};
-  return columns;
-}
-
-const std::vector<std::string>& OutboxColumns() {
-  static const std::vector<std::string> columns{"id",      "ir",      "kind",  "participant",
-                                                "account", "user_id", "amount", "created_ms"};
-  return columns;
-}
 
 const std::vector<std::string>& SettlementColumns() {
   static const std::vector<std::string> columns{"ir", "kind", "window_id", "from_participant", "to_participant",
@@ -102,8 +95,8 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
       "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, "
       "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
       "payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms, "
-      "created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-      "$15, $16, $17, $18, $19, $20, 0, $21, $22, $23) ON CONFLICT DO NOTHING",
+      "created_ms, updated_ms, direct_ms) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+      "$15, $16, $17, $18, $19, $20, 0, $21, $22, $23, $24) ON CONFLICT DO NOTHING",
       std::vector<store::Value>{
           V(record.ir), V(request.user_id), V(request.client_request_id), V(Canonical(request)),
           V(direct ? "completed" : "initiated"), V(request.amount), V(record.fee), V(request.channel),
@@ -111,7 +104,7 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
           V(route.identifier), V(route.participant), V(payee_account), V(record.payee_masked_name_ar),
           V(record.payee_masked_name_en), V(request.expected_payee_name), V(request.note), V(record.day),
           V(record.month), V(record.hold_expires_ms), V(record.created_ms),
-          V(direct ? record.decided_ms : record.created_ms)});
+          V(direct ? record.decided_ms : record.created_ms), V(direct ? record.decided_ms : int64_t{0})});
   if (!ins.ok()) return ins.error();
   // Taken: by a concurrent retry of this request (or, rarely, the IR by
   // another process on the same node). A refusal, not an SQL error, so a
@@ -206,33 +199,12 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
     }
   }
 
-  // 3. The switch's records, in bulk.
-  std::vector<store::Row> timeline, outbox, settlement;
-  auto step = [&](const SendRecord& r, int64_t seq, int64_t at, TransferState state, const char* event,
-                  const std::string& actor, const std::string& detail) {
-    timeline.push_back(store::Row{V(r.ir), V(seq), V(at), V(StateName(state)), V(event), V(actor), V(detail)});
-  };
-  auto notify = [&](SendRecord& r, const char* kind, bool payee_side) {
-    Notification n;
-    n.ir = r.ir;
-    n.kind = kind;
-    n.participant = payee_side ? r.route->participant : r.request->payer_participant;
-    n.account = payee_side ? r.payee.account_number : r.request->payer_account;
-    n.user_id = payee_side ? "" : r.request->user_id;
-    n.amount = r.request->amount;
-    n.created_ms = r.decided_ms;
-    n.id = r.ir + "/" + kind + "/" + (payee_side ? "payee" : "payer");
-    outbox.push_back(store::Row{V(n.id), V(n.ir), V(n.kind), V(n.participant), V(n.account), V(n.user_id),
-                                V(n.amount), V(n.created_ms)});
-    r.notifications.push_back(std::move(n));
-  };
+  // 3. The switch's records. The timeline and the notifications follow from
+  // the row (DirectSteps, DirectNotifications): nothing to write for them.
+  std::vector<store::Row> settlement;
   for (SendRecord* rp : direct_batch_) {
     SendRecord& r = *rp;
-    const std::string& payer = r.request->payer_participant;
-    step(r, 1, r.created_ms, TransferState::kInitiated, "initiated", "switch", "");
     if (!r.error_code.empty()) {
-      step(r, 2, r.decided_ms, TransferState::kFailed, "debit_failed", payer, r.error_code);
-      notify(r, "failed", false);
       // Failed transfers do not count against the limits.
       LAHZA_TRY(ReleaseUsage(tx, r.request->user_id, r.request->channel, r.day, r.month, r.request->amount));
       // Nothing reached the payee: the row keeps only what routing knew, as
@@ -244,12 +216,7 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
       if (!up.ok()) return up.error();
       continue;
     }
-    step(r, 2, r.decided_ms, TransferState::kDebited, "debited", payer, "");
-    step(r, 3, r.decided_ms, TransferState::kCredited, "credited", r.route->participant, "");
-    step(r, 4, r.decided_ms, TransferState::kCompleted, "completed", "switch", "");
-    notify(r, "sent", false);
-    notify(r, "received", true);
-    settlement.push_back(store::Row{V(r.ir), V("transfer"), store::Value(int64_t{0}), V(payer),
+    settlement.push_back(store::Row{V(r.ir), V("transfer"), store::Value(int64_t{0}), V(r.request->payer_participant),
                                     V(r.route->participant), V(r.request->amount)});
   }
   if (!settlement.empty()) {
@@ -260,15 +227,12 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
     auto ins = tx.InsertMany("ipn_settlement_entries", SettlementColumns(), settlement);
     if (!ins.ok()) return ins.error();
   }
-  auto steps = tx.InsertMany("ipn_timeline", TimelineColumns(), timeline);
-  if (!steps.ok()) return steps.error();
-  auto sent = tx.InsertMany("ipn_outbox", OutboxColumns(), outbox);
-  if (!sent.ok()) return sent.error();
   // 4. Whoever keeps rows of their own about these sends, in this same commit:
   // the caller's rows first, so the outbox writer finds them (the app files a
   // send's notice on its history row instead of storing it apart).
   for (SendRecord* r : direct_batch_) {
     r->view = DirectView(*r);  // also what Send answers
+    r->notifications = DirectNotifications(r->view, r->decided_ms);
     if (r->request->record_with_outcome) LAHZA_TRY(r->request->record_with_outcome(tx, r->view));
     for (const Notification& n : r->notifications) LAHZA_TRY(WriteOutbox(tx, n));
   }
@@ -296,20 +260,46 @@ TransactionView Switch::Impl::DirectView(const SendRecord& r) const {
   v.created_ms = r.created_ms;
   v.updated_ms = r.decided_ms;
   v.hold_expires_ms = r.hold_expires_ms;
-  v.timeline.push_back({1, r.created_ms, TransferState::kInitiated, "initiated", "switch", ""});
   if (!r.error_code.empty()) {
     v.payee_account = r.route->KnownAccountNumber();
-    v.timeline.push_back({2, r.decided_ms, TransferState::kFailed, "debit_failed", request.payer_participant,
-                          r.error_code});
-    return v;
+  } else {
+    v.payee_account = r.payee.account_number;
+    v.payee_masked_name_ar = r.payee_masked_name_ar;
+    v.payee_masked_name_en = r.payee_masked_name_en;
   }
-  v.payee_account = r.payee.account_number;
-  v.payee_masked_name_ar = r.payee_masked_name_ar;
-  v.payee_masked_name_en = r.payee_masked_name_en;
-  v.timeline.push_back({2, r.decided_ms, TransferState::kDebited, "debited", request.payer_participant, ""});
-  v.timeline.push_back({3, r.decided_ms, TransferState::kCredited, "credited", r.route->participant, ""});
-  v.timeline.push_back({4, r.decided_ms, TransferState::kCompleted, "completed", "switch", ""});
+  v.timeline = DirectSteps(v, r.decided_ms);
   return v;
+}
+
+std::vector<TimelineEntry> Switch::Impl::DirectSteps(const TransactionView& v, int64_t decided_ms) {
+  assert(decided_ms != 0);
+  std::vector<TimelineEntry> steps{{1, v.created_ms, TransferState::kInitiated, "initiated", "switch", ""}};
+  if (v.state == TransferState::kFailed) {
+    steps.push_back({2, decided_ms, TransferState::kFailed, "debit_failed", v.payer_participant, v.error_code});
+    return steps;
+  }
+  steps.push_back({2, decided_ms, TransferState::kDebited, "debited", v.payer_participant, ""});
+  steps.push_back({3, decided_ms, TransferState::kCredited, "credited", v.payee_participant, ""});
+  steps.push_back({4, decided_ms, TransferState::kCompleted, "completed", "switch", ""});
+  return steps;
+}
+
+std::vector<Notification> Switch::Impl::DirectNotifications(const TransactionView& v, int64_t decided_ms) {
+  assert(decided_ms != 0);
+  auto notice = [&](const char* kind, bool payee_side) {
+    Notification n;
+    n.ir = v.ir;
+    n.kind = kind;
+    n.participant = payee_side ? v.payee_participant : v.payer_participant;
+    n.account = payee_side ? v.payee_account : v.payer_account;
+    n.user_id = payee_side ? "" : v.user_id;
+    n.amount = v.amount;
+    n.created_ms = decided_ms;
+    n.id = v.ir + "/" + kind + "/" + (payee_side ? "payee" : "payer");
+    return n;
+  };
+  if (v.state == TransferState::kFailed) return {notice("failed", false)};
+  return {notice("sent", false), notice("received", true)};
 }
 
 }  // namespace lahza::ipn

@@ -9,7 +9,7 @@ namespace lahza::ipn::internal {
 namespace {
 
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
-const std::array<store::Migration, 2> kMigrations = {{
+const std::array<store::Migration, 3> kMigrations = {{
     {1, "switch tables", R"SQL(
 CREATE TABLE ipn_participants (
   code TEXT PRIMARY KEY,
@@ -137,6 +137,13 @@ CREATE TABLE ipn_policy (
   body TEXT NOT NULL,
   updated_ms BIGINT NOT NULL
 )
+)SQL"},
+    // When a direct send was decided (0: not a direct send, or one recorded
+    // before this column). Such a send's first timeline steps and its first
+    // notifications follow from its row (DirectSteps, DirectNotifications)
+    // and are not stored: they were six of the rows every send wrote.
+    {3, "direct sends' decision time", R"SQL(
+ALTER TABLE ipn_transactions ADD COLUMN direct_ms BIGINT NOT NULL DEFAULT 0
 )SQL"},
 }};
 

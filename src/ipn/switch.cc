@@ -11,6 +11,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <tuple>
 
 #include "core/card.h"
 #include "core/iban.h"
@@ -370,6 +371,7 @@ constexpr std::string_view kTxColumns =
     "ir, user_id, client_request_id, state, error_code, amount, fee, channel, payer_participant, payer_account, "
     "payee_kind, payee_identifier, payee_participant, payee_account, payee_name_ar, payee_name_en, note, "
     "created_ms, updated_ms, hold_expires_ms, request_hash";
+constexpr size_t kTxColumnCount = 21;  // the index of whatever a query selects after them
 
 TransactionView ToView(const store::Row& r) {
   TransactionView v;
@@ -401,10 +403,14 @@ Result<TransactionView> Switch::Impl::ReadView(const std::string& ir) {
   auto tx = store_.Begin(store::Mode::kRead);
   if (!tx.ok()) return tx.error();
   std::vector<store::Value> key{V(ir)};
-  auto rows = (*tx)->Execute("SELECT " + std::string(kTxColumns) + " FROM ipn_transactions WHERE ir = $1", key);
+  auto rows = (*tx)->Execute("SELECT " + std::string(kTxColumns) + ", direct_ms FROM ipn_transactions WHERE ir = $1",
+                             key);
   if (!rows.ok()) return rows.error();
   if (rows->rows.empty()) return Error("ipn.transaction_not_found", ir);
   TransactionView view = ToView(rows->rows[0]);
+  if (const int64_t decided_ms = store::AsInt(rows->rows[0][kTxColumnCount]); decided_ms != 0) {
+    view.timeline = DirectSteps(view, decided_ms);  // then the stored steps, numbered after these
+  }
   auto steps = (*tx)->Execute(
       "SELECT seq, at_ms, state, event, actor, detail FROM ipn_timeline WHERE ir = $1 ORDER BY seq", key);
   if (!steps.ok()) return steps.error();
@@ -532,13 +538,22 @@ Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_li
 Status Switch::Impl::AppendTimeline(store::Transaction& tx, const std::string& ir, int64_t at_ms,
                                     TransferState state, const std::string& event, const std::string& actor,
                                     const std::string& detail) {
-  auto next = tx.Execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM ipn_timeline WHERE ir = $1",
-                         std::vector<store::Value>{V(ir)});
-  if (!next.ok()) return next.error();
+  // After the last stored step, and after a direct send's derived ones.
+  auto last = tx.Execute(
+      "SELECT (SELECT COALESCE(MAX(seq), 0) FROM ipn_timeline WHERE ir = $1), direct_ms, " + std::string(kTxColumns) +
+          " FROM ipn_transactions WHERE ir = $1",
+      std::vector<store::Value>{V(ir)});
+  if (!last.ok()) return last.error();
+  if (last->rows.empty()) return Error("ipn.transaction_not_found", ir);
+  const store::Row& row = last->rows[0];
+  int64_t seq = store::AsInt(row[0]);
+  if (const int64_t decided_ms = store::AsInt(row[1]); decided_ms != 0) {
+    const store::Row view_row(row.begin() + 2, row.end());
+    seq = std::max<int64_t>(seq, static_cast<int64_t>(DirectSteps(ToView(view_row), decided_ms).size()));
+  }
   auto ins = tx.Execute(
       "INSERT INTO ipn_timeline (ir, seq, at_ms, state, event, actor, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      std::vector<store::Value>{V(ir), next->rows.at(0).at(0), V(at_ms), V(StateName(state)), V(event), V(actor),
-                                V(detail)});
+      std::vector<store::Value>{V(ir), V(seq + 1), V(at_ms), V(StateName(state)), V(event), V(actor), V(detail)});
   if (!ins.ok()) return ins.error();
   return {};
 }
@@ -585,16 +600,28 @@ Status Switch::Impl::WriteOutbox(store::Transaction& tx, const Notification& n) 
 }
 
 Result<std::vector<Notification>> Switch::Impl::NotificationsFor(std::string_view ir) {
-  auto rows = store_.Execute(
-      "SELECT id, ir, kind, participant, account, user_id, amount, created_ms FROM ipn_outbox WHERE ir = $1 "
-      "ORDER BY created_ms, id",
-      std::vector<store::Value>{V(ir)}, store::Mode::kRead);
-  if (!rows.ok()) return rows.error();
+  auto tx = store_.Begin(store::Mode::kRead);
+  if (!tx.ok()) return tx.error();
+  std::vector<store::Value> key{V(std::string(ir))};
   std::vector<Notification> out;
+  auto send = (*tx)->Execute("SELECT " + std::string(kTxColumns) + ", direct_ms FROM ipn_transactions WHERE ir = $1",
+                             key);
+  if (!send.ok()) return send.error();
+  if (!send->rows.empty()) {
+    if (const int64_t decided_ms = store::AsInt(send->rows[0][kTxColumnCount]); decided_ms != 0) {
+      out = DirectNotifications(ToView(send->rows[0]), decided_ms);
+    }
+  }
+  auto rows = (*tx)->Execute(
+      "SELECT id, ir, kind, participant, account, user_id, amount, created_ms FROM ipn_outbox WHERE ir = $1", key);
+  if (!rows.ok()) return rows.error();
   for (const auto& r : rows->rows) {
     out.push_back(Notification{store::AsText(r[0]), store::AsText(r[1]), store::AsText(r[2]), store::AsText(r[3]),
                                store::AsText(r[4]), store::AsText(r[5]), store::AsInt(r[6]), store::AsInt(r[7])});
   }
+  std::sort(out.begin(), out.end(), [](const Notification& a, const Notification& b) {
+    return std::tie(a.created_ms, a.id) < std::tie(b.created_ms, b.id);
+  });
   return out;
 }
 

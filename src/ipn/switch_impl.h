@@ -149,6 +149,12 @@ class Switch::Impl {
   Status RecordSend(store::Transaction& tx, SendRecord& record);
   Status FinishDirectSends(store::Transaction& tx);
   TransactionView DirectView(const SendRecord& record) const;
+  // What a direct send decided at `decided_ms` (its row's direct_ms) shows
+  // without storing it: its first timeline steps and first notifications.
+  // From the view of its row; a failed direct send stays failed, and one that
+  // completed never fails later, so the state tells which it was.
+  static std::vector<TimelineEntry> DirectSteps(const TransactionView& view, int64_t decided_ms);
+  static std::vector<Notification> DirectNotifications(const TransactionView& view, int64_t decided_ms);
   void Finish(const std::string& ir, const std::string& actor);
   Result<Outcome> Resolve(const std::string& ir, const std::string& actor);
   Result<bool> Transition(const std::string& ir, std::initializer_list<TransferState> from, const Change& change);

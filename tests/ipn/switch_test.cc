@@ -117,6 +117,67 @@ class SwitchTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<Switch> sw_;
 };
 
+// A direct send stores neither its first timeline steps nor its first
+// notifications: both follow from its row. Read back they are what the send
+// answered; later steps (a dispute, a reversal) are stored, numbered after
+// them; a failed direct send reads as failed, with its one notification.
+TEST_P(SwitchTest, DirectSendsDeriveTheirFirstStepsAndNotificationsFromTheirRow) {
+  World();
+  TransactionView v = MustSend(ToCib(100'000, "derived"));
+  ASSERT_EQ(v.state, TransferState::kCompleted);
+  auto stored = [&](const char* table) {
+    auto rows = store_->Execute(std::string("SELECT COUNT(*) FROM ") + table + " WHERE ir = $1",
+                                std::vector<store::Value>{v.ir}, store::Mode::kRead);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? store::AsInt(rows->rows[0][0]) : -1;
+  };
+  EXPECT_EQ(stored("ipn_timeline"), 0);
+  EXPECT_EQ(stored("ipn_outbox"), 0);
+  auto read = sw_->GetTransaction(v.ir);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->timeline.size(), v.timeline.size());
+  for (size_t i = 0; i < v.timeline.size(); ++i) {
+    EXPECT_EQ(read->timeline[i].seq, v.timeline[i].seq);
+    EXPECT_EQ(read->timeline[i].at_ms, v.timeline[i].at_ms);
+    EXPECT_EQ(read->timeline[i].state, v.timeline[i].state);
+    EXPECT_EQ(read->timeline[i].event, v.timeline[i].event);
+    EXPECT_EQ(read->timeline[i].actor, v.timeline[i].actor);
+  }
+  auto notes = sw_->NotificationsFor(v.ir);
+  ASSERT_TRUE(notes.ok());
+  ASSERT_EQ(notes->size(), 2u);
+  EXPECT_EQ((*notes)[0].id, v.ir + "/received/payee");
+  EXPECT_EQ((*notes)[0].account, "2001");
+  EXPECT_EQ((*notes)[1].id, v.ir + "/sent/payer");
+  EXPECT_EQ((*notes)[1].user_id, v.user_id);
+  EXPECT_EQ((*notes)[1].created_ms, v.updated_ms);
+
+  ASSERT_TRUE(sw_->Dispute(v.ir, "agent.nour", "customer says wrong payee").ok());
+  auto reversed = sw_->Reverse(v.ir, "supervisor.amr", "confirmed fraud");
+  ASSERT_TRUE(reversed.ok()) << reversed.error().code;
+  EXPECT_EQ(Events(*reversed), (std::vector<std::string>{"initiated", "debited", "credited", "completed",
+                                                        "dispute_opened", "reversed_by_operator"}));
+  for (size_t i = 0; i < reversed->timeline.size(); ++i) EXPECT_EQ(reversed->timeline[i].seq, static_cast<int64_t>(i + 1));
+  EXPECT_EQ(stored("ipn_timeline"), 2);
+  auto later = sw_->NotificationsFor(v.ir);
+  ASSERT_TRUE(later.ok());
+  ASSERT_GE(later->size(), 3u);
+  EXPECT_EQ(later->back().kind, "reversed");
+
+  SendRequest too_much = ToCib(5'000'000, "derived-failed");
+  TransactionView f = MustSend(too_much);
+  ASSERT_EQ(f.state, TransferState::kFailed);
+  auto failed = sw_->GetTransaction(f.ir);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(Events(*failed), (std::vector<std::string>{"initiated", "debit_failed"}));
+  EXPECT_EQ(failed->timeline.back().detail, "ipn.insufficient_funds");
+  auto failed_notes = sw_->NotificationsFor(f.ir);
+  ASSERT_TRUE(failed_notes.ok());
+  ASSERT_EQ(failed_notes->size(), 1u);
+  EXPECT_EQ((*failed_notes)[0].kind, "failed");
+  ExpectLedgerHealthy();
+}
+
 TEST_P(SwitchTest, CompletedTransferMovesAmountAndFeeAndRecordsTimeline) {
   World();
   std::vector<Notification> seen;
