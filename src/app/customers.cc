@@ -682,31 +682,27 @@ http::Response AppImpl::Notifications(http::Request& request) {
 http::Response AppImpl::MarkNotificationRead(http::Request& request) {
   APP_TRY_RESPONSE(caller, Authenticate(request));
   const std::string id = request.Param("id");
-  Result<store::Rows> updated = Error("app.notification_not_found");
-  Result<store::Rows> exists = Error("app.notification_not_found");
+  // The notice's row, by the statements for its kind: marked read if unread,
+  // else looked up (already read: fine; absent or another's: 404).
+  std::string mark, find;
+  std::vector<Value> key;
   if (auto filed = ParseFiledNoticeId(id)) {
-    auto key = Params({caller->customer_id, HistorySecond(filed->ir), filed->ir.str(), filed->direction});
-    updated = store_.Execute(
-        "UPDATE app_activity SET notice_read_at = $5 WHERE customer_id = $1 AND created_at = $2 AND ir = $3 "
-        "AND direction = $4 AND notice <> '' AND notice_read_at = 0",
-        Params({caller->customer_id, HistorySecond(filed->ir), filed->ir.str(), filed->direction, Now()}));
-    if (updated && updated->affected == 0) {
-      exists = store_.Execute(
-          "SELECT 1 FROM app_activity WHERE customer_id = $1 AND created_at = $2 AND ir = $3 AND direction = $4 "
-          "AND notice <> ''",
-          key, store::Mode::kRead);
-    }
+    mark = "UPDATE app_activity SET notice_read_at = $5 WHERE customer_id = $1 AND created_at = $2 AND ir = $3 "
+           "AND direction = $4 AND notice <> '' AND notice_read_at = 0";
+    find = "SELECT 1 FROM app_activity WHERE customer_id = $1 AND created_at = $2 AND ir = $3 AND direction = $4 "
+           "AND notice <> ''";
+    key = Params({caller->customer_id, HistorySecond(filed->ir), filed->ir.str(), filed->direction});
   } else {
-    updated = store_.Execute(
-        "UPDATE app_notifications SET read_at = $1 WHERE id = $2 AND customer_id = $3 AND read_at = 0",
-        Params({Now(), id, caller->customer_id}));
-    if (updated && updated->affected == 0) {
-      exists = store_.Execute("SELECT 1 FROM app_notifications WHERE id = $1 AND customer_id = $2",
-                              Params({id, caller->customer_id}), store::Mode::kRead);
-    }
+    mark = "UPDATE app_notifications SET read_at = $3 WHERE customer_id = $1 AND id = $2 AND read_at = 0";
+    find = "SELECT 1 FROM app_notifications WHERE customer_id = $1 AND id = $2";
+    key = Params({caller->customer_id, id});
   }
+  std::vector<Value> marking = key;
+  marking.push_back(Now());
+  auto updated = store_.Execute(mark, marking);
   if (!updated) return http::ErrorResponse(updated.error());
   if (updated->affected == 0) {
+    auto exists = store_.Execute(find, key, store::Mode::kRead);
     if (!exists) return http::ErrorResponse(exists.error());
     if (exists->rows.empty()) return http::ErrorResponse(404, Error("app.notification_not_found"));
   }

@@ -679,6 +679,12 @@ TEST_P(AppFlowTest, TransferNoticesAreFiledOnHistoryRowsOncePerSide) {
   EXPECT_EQ(after[0]["id"].get<std::string>().rfind("n_", 0), 0u) << "the newer one first: " << after.dump();
   EXPECT_NE(after[0]["text_en"].get<std::string>().find("returned"), std::string::npos) << after.dump();
   EXPECT_EQ(after[1]["id"], mine_id);
+  const std::string stored_id = after[0]["id"];
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/" + stored_id + "/read", nullptr, payee).code(),
+            "app.notification_not_found");
+  EXPECT_FALSE(notices_about(payer, ir)[0]["read"].get<bool>());
+  EXPECT_EQ(api.Call("POST", "/api/v1/notifications/" + stored_id + "/read", nullptr, payer).status, 200);
+  EXPECT_TRUE(notices_about(payer, ir)[0]["read"].get<bool>());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AppFlowTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
