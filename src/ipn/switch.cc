@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 #include <tuple>
@@ -371,7 +372,6 @@ constexpr std::string_view kTxColumns =
     "ir, user_id, client_request_id, state, error_code, amount, fee, channel, payer_participant, payer_account, "
     "payee_kind, payee_identifier, payee_participant, payee_account, payee_name_ar, payee_name_en, note, "
     "created_ms, updated_ms, hold_expires_ms, request_hash";
-constexpr size_t kTxColumnCount = 21;  // the index of whatever a query selects after them
 
 TransactionView ToView(const store::Row& r) {
   TransactionView v;
@@ -397,19 +397,34 @@ TransactionView ToView(const store::Row& r) {
   v.hold_expires_ms = store::AsInt(r[19]);
   return v;
 }
+
+// A send's row as a view, and its direct_ms: when not 0, its first timeline
+// steps and notifications are derived (DirectSteps, DirectNotifications),
+// not stored. nullopt: no such send.
+struct SendRow {
+  TransactionView view;
+  int64_t direct_ms = 0;
+};
+Result<std::optional<SendRow>> LoadSendRow(store::Transaction& tx, const std::string& ir) {
+  auto rows = tx.Execute("SELECT " + std::string(kTxColumns) + ", direct_ms FROM ipn_transactions WHERE ir = $1",
+                         std::vector<store::Value>{V(ir)});
+  if (!rows.ok()) return rows.error();
+  if (rows->rows.empty()) return std::optional<SendRow>();
+  const store::Row& row = rows->rows[0];
+  return std::optional<SendRow>(SendRow{ToView(row), store::AsInt(row.back())});
+}
 }  // namespace
 
 Result<TransactionView> Switch::Impl::ReadView(const std::string& ir) {
   auto tx = store_.Begin(store::Mode::kRead);
   if (!tx.ok()) return tx.error();
   std::vector<store::Value> key{V(ir)};
-  auto rows = (*tx)->Execute("SELECT " + std::string(kTxColumns) + ", direct_ms FROM ipn_transactions WHERE ir = $1",
-                             key);
-  if (!rows.ok()) return rows.error();
-  if (rows->rows.empty()) return Error("ipn.transaction_not_found", ir);
-  TransactionView view = ToView(rows->rows[0]);
-  if (const int64_t decided_ms = store::AsInt(rows->rows[0][kTxColumnCount]); decided_ms != 0) {
-    view.timeline = DirectSteps(view, decided_ms);  // then the stored steps, numbered after these
+  auto send = LoadSendRow(**tx, ir);
+  if (!send.ok()) return send.error();
+  if (!*send) return Error("ipn.transaction_not_found", ir);
+  TransactionView view = std::move((*send)->view);
+  if ((*send)->direct_ms != 0) {
+    view.timeline = DirectSteps(view, (*send)->direct_ms);  // then the stored steps, numbered after these
   }
   auto steps = (*tx)->Execute(
       "SELECT seq, at_ms, state, event, actor, detail FROM ipn_timeline WHERE ir = $1 ORDER BY seq", key);
@@ -539,17 +554,15 @@ Status Switch::Impl::AppendTimeline(store::Transaction& tx, const std::string& i
                                     TransferState state, const std::string& event, const std::string& actor,
                                     const std::string& detail) {
   // After the last stored step, and after a direct send's derived ones.
-  auto last = tx.Execute(
-      "SELECT (SELECT COALESCE(MAX(seq), 0) FROM ipn_timeline WHERE ir = $1), direct_ms, " + std::string(kTxColumns) +
-          " FROM ipn_transactions WHERE ir = $1",
-      std::vector<store::Value>{V(ir)});
+  auto send = LoadSendRow(tx, ir);
+  if (!send.ok()) return send.error();
+  if (!*send) return Error("ipn.transaction_not_found", ir);
+  auto last =
+      tx.Execute("SELECT COALESCE(MAX(seq), 0) FROM ipn_timeline WHERE ir = $1", std::vector<store::Value>{V(ir)});
   if (!last.ok()) return last.error();
-  if (last->rows.empty()) return Error("ipn.transaction_not_found", ir);
-  const store::Row& row = last->rows[0];
-  int64_t seq = store::AsInt(row[0]);
-  if (const int64_t decided_ms = store::AsInt(row[1]); decided_ms != 0) {
-    const store::Row view_row(row.begin() + 2, row.end());
-    seq = std::max<int64_t>(seq, static_cast<int64_t>(DirectSteps(ToView(view_row), decided_ms).size()));
+  int64_t seq = store::AsInt(last->rows.at(0).at(0));
+  if ((*send)->direct_ms != 0) {
+    seq = std::max<int64_t>(seq, static_cast<int64_t>(DirectSteps((*send)->view, (*send)->direct_ms).size()));
   }
   auto ins = tx.Execute(
       "INSERT INTO ipn_timeline (ir, seq, at_ms, state, event, actor, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -604,14 +617,9 @@ Result<std::vector<Notification>> Switch::Impl::NotificationsFor(std::string_vie
   if (!tx.ok()) return tx.error();
   std::vector<store::Value> key{V(std::string(ir))};
   std::vector<Notification> out;
-  auto send = (*tx)->Execute("SELECT " + std::string(kTxColumns) + ", direct_ms FROM ipn_transactions WHERE ir = $1",
-                             key);
+  auto send = LoadSendRow(**tx, std::string(ir));
   if (!send.ok()) return send.error();
-  if (!send->rows.empty()) {
-    if (const int64_t decided_ms = store::AsInt(send->rows[0][kTxColumnCount]); decided_ms != 0) {
-      out = DirectNotifications(ToView(send->rows[0]), decided_ms);
-    }
-  }
+  if (*send && (*send)->direct_ms != 0) out = DirectNotifications((*send)->view, (*send)->direct_ms);
   auto rows = (*tx)->Execute(
       "SELECT id, ir, kind, participant, account, user_id, amount, created_ms FROM ipn_outbox WHERE ir = $1", key);
   if (!rows.ok()) return rows.error();
