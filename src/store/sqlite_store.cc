@@ -360,26 +360,35 @@ class SqliteStore final : public Store {
     if (mode == Mode::kWrite && !gate_.Acquire(std::chrono::milliseconds(kBusyTimeoutMs))) {
       return Busy("timed out waiting for the write lock");
     }
-    auto connection = Take();
+    auto connection = mode == Mode::kWrite && write_connection_ ? std::move(write_connection_) : Take();
     if (!connection.ok()) {
       if (mode == Mode::kWrite) gate_.Release();
       return Failure(connection.error().detail);
     }
     Status begun = (*connection)->Control(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
     if (!begun.ok()) {
-      Give(std::move(*connection));
-      if (mode == Mode::kWrite) gate_.Release();
+      Give(std::move(*connection), mode);
       return begun.error();
     }
     return std::unique_ptr<Transaction>(new SqliteTransaction(*this, std::move(*connection), mode));
   }
 
-  void Give(std::unique_ptr<Connection> connection) {
-    if (!sqlite3_get_autocommit(connection->db())) return;  // still inside a transaction: drop it
-    idle_.Keep(std::move(connection));
+  // Ends a transaction's hold on its connection (and, for a write, on the
+  // write lock). A connection still inside a transaction is dropped.
+  void Give(std::unique_ptr<Connection> connection, Mode mode) {
+    const bool reusable = sqlite3_get_autocommit(connection->db()) != 0;
+    if (mode == Mode::kRead) {
+      if (reusable) idle_.Keep(std::move(connection));
+      return;
+    }
+    // Writes keep a connection of their own. A connection's page cache
+    // survives only while no other connection commits; every commit of
+    // this process goes through this one, so the B-tree pages the writer
+    // touched stay cached from one batch to the next instead of being read
+    // back from the WAL by whichever pooled connection a reader last used.
+    if (reusable) write_connection_ = std::move(connection);
+    gate_.Release();
   }
-
-  void ReleaseWriter() { gate_.Release(); }
 
  private:
   Result<std::unique_ptr<Connection>> Take() {
@@ -412,6 +421,7 @@ class SqliteStore final : public Store {
   std::string path_;
   internal::IdleConnections<Connection> idle_{kMaxIdleConnections};
   WriterGate gate_;
+  std::unique_ptr<Connection> write_connection_;  // only touched while holding gate_
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
   bool stopping_ = false;
@@ -429,8 +439,7 @@ SqliteTransaction::~SqliteTransaction() {
 
 void SqliteTransaction::Finish() {
   finished_ = true;
-  store_.Give(std::move(connection_));
-  if (mode_ == Mode::kWrite) store_.ReleaseWriter();
+  store_.Give(std::move(connection_), mode_);
 }
 
 }  // namespace
@@ -443,7 +452,7 @@ Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
   auto store = std::make_unique<SqliteStore>(path);
   auto first = store->Connect();
   if (!first.ok()) return first.error();
-  store->Give(std::move(*first));
+  store->Give(std::move(*first), Mode::kRead);
   return std::unique_ptr<Store>(std::move(store));
 }
 
