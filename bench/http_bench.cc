@@ -28,6 +28,7 @@
 #include "app/app.h"
 #include "http/server.h"
 #include "http/test_client.h"
+#include "load_generator.h"
 #include "ipn/switch.h"
 #include "writer_stats.h"
 #include "ledger/ledger.h"
@@ -150,63 +151,57 @@ int main(int argc, char** argv) {
   std::cout << "db " << db << ", " << (floor ? "GET /healthz" : std::to_string(customers) + " customers") << ", "
             << connections << " connections, " << seconds << " s\n";
 
+  // The load: one generator thread (bench/load_generator.h), each connection
+  // paying from its own customer to the others in turn.
   std::atomic<bool> stop{false};
-  std::atomic<int64_t> completed{0}, other_states{0}, errors{0};
-  std::vector<std::vector<double>> latencies(connections);
-  std::vector<std::thread> clients;
+  int64_t completed = 0, other_states = 0, errors = 0;
+  const std::string send_prefix = R"({"kind":"mobile","amount":100,"pin":"123456","value":")";
+  auto next_request = [&](int connection, int64_t n) {
+    if (floor) return std::string("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const int from = connection % customers;
+    const int to = (from + 1 + static_cast<int>(n % (customers - 1))) % customers;
+    const std::string body = send_prefix + Mobile(to) + "\"}";
+    return "POST /api/v1/payments/send HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + tokens[from] +
+           "\r\nX-Device-Id: bench\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  auto on_response = [&](int, const lahza::bench::LoadResponse& response) {
+    if (floor ? response.status == 200
+              : response.status == 201 && response.body.find("\"state\":\"completed\"") != std::string_view::npos) {
+      ++completed;
+    } else if (!floor && response.status == 201) {
+      ++other_states;
+    } else {
+      ++errors;
+    }
+  };
+  lahza::bench::LoadGenerator load(server.port(), connections, next_request, on_response);
   auto started = std::chrono::steady_clock::now();
   const double cpu_started = ProcessCpuSeconds();
   const auto writer_before = (*network)->writer_stats();
-  for (int c = 0; c < connections; ++c) {
-    clients.emplace_back([&, c] {
-      HttpClient client(server.port());
-      int from = c % customers;
-      std::string body_prefix = R"({"kind":"mobile","amount":100,"pin":"123456","value":")";
-      for (int n = 0; !stop; ++n) {
-        int to = (from + 1 + (n % (customers - 1))) % customers;
-        std::string body = body_prefix + Mobile(to) + "\"}";
-        auto begin = std::chrono::steady_clock::now();
-        lahza::testing::HttpResponse response;
-        try {
-          response = floor ? client.Request("GET", "/healthz", "", {})
-                           : client.Request("POST", "/api/v1/payments/send", body,
-                                            {{"Authorization", "Bearer " + tokens[from]}, {"X-Device-Id", "bench"}});
-        } catch (const std::exception&) {
-          ++errors;
-          continue;
-        }
-        double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
-        latencies[c].push_back(ms);
-        if (floor ? response.status == 200
-                  : response.status == 201 && response.body.find("\"state\":\"completed\"") != std::string::npos) {
-          ++completed;
-        } else if (!floor && response.status == 201) {
-          ++other_states;
-        } else {
-          ++errors;
-        }
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(seconds));
-  stop = true;
-  for (auto& thread : clients) thread.join();
+  std::thread timer([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    stop = true;
+  });
+  load.Run(stop);
+  timer.join();
+  errors += load.transport_errors();
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const double cpu_used = ProcessCpuSeconds() - cpu_started;
   const auto writer_after = (*network)->writer_stats();
   std::vector<double> all;
-  for (auto& samples : latencies) all.insert(all.end(), samples.begin(), samples.end());
+  for (int c = 0; c < connections; ++c) all.insert(all.end(), load.latencies(c).begin(), load.latencies(c).end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
   const char* unit = floor ? "requests" : "transfers";
-  std::printf("%s completed: %lld (other states %lld, errors %lld) in %.1f s\n", unit, static_cast<long long>(completed.load()),
-              static_cast<long long>(other_states.load()), static_cast<long long>(errors.load()), elapsed);
-  std::printf("throughput: %.0f %s/s\n", completed.load() / elapsed, unit);
+  std::printf("%s completed: %lld (other states %lld, errors %lld) in %.1f s\n", unit, static_cast<long long>(completed),
+              static_cast<long long>(other_states), static_cast<long long>(errors), elapsed);
+  std::printf("throughput: %.0f %s/s\n", completed / elapsed, unit);
   // Run-to-run throughput on a shared 2-core machine varies by about 10 %;
   // CPU per transfer (server, switch, database and this load generator
   // together) is the steadier figure for comparing changes.
   std::printf("cpu: %.0f us per %s (%.2f cores busy)\n",
-              completed.load() ? cpu_used * 1e6 / static_cast<double>(completed.load()) : 0.0, floor ? "request" : "transfer",
+              completed ? cpu_used * 1e6 / static_cast<double>(completed) : 0.0, floor ? "request" : "transfer",
               cpu_used / elapsed);
   std::printf("latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50), pct(0.99), pct(0.999),
               all.empty() ? 0.0 : all.back());
