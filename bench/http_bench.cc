@@ -4,7 +4,8 @@
 // Each request authenticates a session, verifies the PIN (argon2id at the
 // minimum cost, as `lahza serve --pin-hash min`, or `--pin-hash interactive`
 // as in production; a customer's run of payments hits the verified-PIN cache
-// after the first), runs the switch (one group-committed transaction for the
+// after the first), checks care's transfer freeze (as `lahza serve` does),
+// runs the switch (one group-committed transaction for the
 // whole send on the direct path), and prints transfers/s and p50/p99/p99.9.
 //
 // `--route healthz` drives GET /healthz instead, on the same connections and
@@ -26,6 +27,8 @@
 #include <sys/resource.h>
 
 #include "app/app.h"
+#include "care/cases.h"
+#include "core/cairo_time.h"
 #include "http/server.h"
 #include "http/test_client.h"
 #include "load_generator.h"
@@ -124,6 +127,15 @@ int main(int argc, char** argv) {
   options.pin_hashing =
       pin_hash == "min" ? lahza::app::PinHashing::kMinimum : lahza::app::PinHashing::kInteractive;
   options.otp_per_minute = options.login_per_minute = options.pin_per_minute = 100'000'000;
+  // Care's security freeze, checked on every payment as `lahza serve` does
+  // (CaseService::Create makes care's tables).
+  lahza::SystemClock clock;
+  auto cases = lahza::care::CaseService::Create(**store, clock, nullptr);
+  if (!cases) return std::cerr << "care: " << cases.error().code << "\n", 1;
+  lahza::store::Store& store_ref = **store;
+  options.transfers_frozen = [&store_ref](std::string_view customer_id) {
+    return lahza::care::TransfersFrozen(store_ref, customer_id);
+  };
   auto app = lahza::app::App::Open(**store, **network, options);
   if (!app) return std::cerr << "app: " << app.error().code << "\n", 1;
   lahza::http::Router router;
