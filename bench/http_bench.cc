@@ -132,9 +132,8 @@ int main(int argc, char** argv) {
   lahza::SystemClock clock;
   auto cases = lahza::care::CaseService::Create(**store, clock, nullptr);
   if (!cases) return std::cerr << "care: " << cases.error().code << "\n", 1;
-  lahza::store::Store& store_ref = **store;
-  options.transfers_frozen = [&store_ref](std::string_view customer_id) {
-    return lahza::care::TransfersFrozen(store_ref, customer_id);
+  options.transfers_frozen = [](lahza::store::Transaction& tx, std::string_view customer_id) {
+    return lahza::care::TransfersFrozen(tx, customer_id);
   };
   auto app = lahza::app::App::Open(**store, **network, options);
   if (!app) return std::cerr << "app: " << app.error().code << "\n", 1;

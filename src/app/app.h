@@ -51,9 +51,10 @@ struct AppOptions {
   const Clock* clock = nullptr;  // nullptr: the system clock
   // Whether a customer's outgoing payments are frozen (care's security
   // freeze, docs/care.md). The app does not depend on care: lahza serve and
-  // the tests pass care::TransfersFrozen here. Empty: nobody is frozen. An
+  // the tests pass care::TransfersFrozen here. It reads in the app's own read
+  // transaction (the one that loads the payer). Empty: nobody is frozen. An
   // error refuses the payment (a freeze that cannot be checked is not waived).
-  std::function<Result<bool>(std::string_view customer_id)> transfers_frozen;
+  std::function<Result<bool>(store::Transaction& tx, std::string_view customer_id)> transfers_frozen;
 };
 
 class App {

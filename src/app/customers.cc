@@ -245,14 +245,17 @@ http::Response RateLimited() { return http::ErrorResponse(429, Error("app.rate_l
 // payment): 5 wrong in a row lock transfers for 30 minutes.
 Result<CustomerRow> AppImpl::VerifyPin(const std::string& customer_id, const std::string& pin) {
   LAHZA_TRY(CheckPinFormat(pin));
-  CustomerRow customer;
-  {
-    auto tx = store_.Begin(store::Mode::kRead);
-    if (!tx) return tx.error();
-    auto loaded = LoadCustomer(**tx, customer_id, false);
-    if (!loaded) return loaded.error();
-    customer = *loaded;
-  }
+  auto tx = store_.Begin(store::Mode::kRead);
+  if (!tx) return tx.error();
+  auto loaded = LoadCustomer(**tx, customer_id, false);
+  if (!loaded) return loaded.error();
+  tx->reset();
+  return VerifyPinOf(*loaded, pin);
+}
+
+Result<CustomerRow> AppImpl::VerifyPinOf(const CustomerRow& customer, const std::string& pin) {
+  LAHZA_TRY(CheckPinFormat(pin));
+  const std::string& customer_id = customer.id;
   const int64_t now = Now();
   if (customer.pin_locked_until > now) return Error("app.pin_locked");
   // The hot path: right, no failures to reset — writes nothing, and after the

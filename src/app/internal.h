@@ -152,10 +152,12 @@ class AppImpl final : public App {
   Result<CustomerRow> LoadCustomer(store::Transaction& tx, const std::string& id, bool for_update);
   Result<std::optional<CustomerRow>> FindCustomerByMobile(store::Transaction& tx, const std::string& e164);
   // Checks the PIN, counting failures (5 lock transfers for 30 minutes).
-  // Errors: app.pin_invalid_format, app.pin_wrong, app.pin_locked.
   // The customer as loaded for the check (ok) or why not: app.pin_locked,
-  // app.pin_wrong (counted towards the lock), app.pin_format.
+  // app.pin_wrong (counted towards the lock), app.pin_invalid_format.
   Result<CustomerRow> VerifyPin(const std::string& customer_id, const std::string& pin);
+  // The same check for a customer the caller has just loaded (in a read
+  // transaction of its own, with whatever else it reads there).
+  Result<CustomerRow> VerifyPinOf(const CustomerRow& loaded, const std::string& pin);
   bool RateLimit(const http::Request& request, std::string_view what, int per_minute, const std::string& extra = {});
   Status Notify(store::Transaction& tx, const std::string& customer_id, const std::string& kind,
                 const std::string& code, const json& values, const std::string& ir);

@@ -218,28 +218,42 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
 
 Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Caller& caller, const PaymentOrder& order) {
   if (!RateLimit(request, "pin", options_.pin_per_minute, caller.token_hash)) return Error("app.rate_limited");
-  auto customer = VerifyPin(caller.customer_id, order.pin);  // loads the customer as well
-  if (!customer) return customer.error();
+  // What the payment needs to know about the payer, read in one snapshot
+  // (one read transaction instead of three: each new one re-reads its pages
+  // after every commit). The checks then run in their old order: PIN first.
+  CustomerRow customer;
   std::string account_id = order.from_account_id, participant, number;
+  bool frozen = false, account_found = false;
   {
-    if (customer->state != "active") return Error("app.customer_suspended");
-    if (account_id.empty()) account_id = customer->default_account;
+    auto tx = store_.Begin(store::Mode::kRead);
+    if (!tx) return tx.error();
+    auto loaded = LoadCustomer(**tx, caller.customer_id, false);
+    if (!loaded) return loaded.error();
+    customer = std::move(*loaded);
+    if (account_id.empty()) account_id = customer.default_account;
     // The customer (or an agent) froze outgoing payments on a security case:
     // every payment path (send, collect acceptance, bills, donations) comes
     // through here, so one check covers them all.
     if (options_.transfers_frozen) {
-      auto frozen = options_.transfers_frozen(caller.customer_id);
-      if (!frozen) return frozen.error();
-      if (*frozen) return Error("app.transfers_frozen");
+      auto is_frozen = options_.transfers_frozen(**tx, caller.customer_id);
+      if (!is_frozen) return is_frozen.error();
+      frozen = *is_frozen;
     }
-    auto rows = store_.Execute(
+    auto rows = (*tx)->Execute(
         "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
-        Params({account_id, caller.customer_id}), store::Mode::kRead);
+        Params({account_id, caller.customer_id}));
     if (!rows) return rows.error();
-    if (rows->rows.empty()) return Error("app.account_not_found");
-    participant = store::AsText(rows->rows[0][0]);
-    number = store::AsText(rows->rows[0][1]);
+    if (!rows->rows.empty()) {
+      account_found = true;
+      participant = store::AsText(rows->rows[0][0]);
+      number = store::AsText(rows->rows[0][1]);
+    }
   }
+  auto verified = VerifyPinOf(customer, order.pin);
+  if (!verified) return verified.error();
+  if (verified->state != "active") return Error("app.customer_suspended");
+  if (frozen) return Error("app.transfers_frozen");
+  if (!account_found) return Error("app.account_not_found");
   ipn::SendRequest send;
   send.user_id = caller.customer_id;
   send.client_request_id = order.client_request_id.empty() ? NewId("r_") : order.client_request_id;

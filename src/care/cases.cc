@@ -1127,12 +1127,17 @@ Result<int> CaseService::RefreshDiagnoses() {
   return resolved;
 }
 
-Result<bool> TransfersFrozen(store::Store& store, std::string_view customer_id) {
+Result<bool> TransfersFrozen(store::Transaction& tx, std::string_view customer_id) {
   const Value p[] = {std::string(customer_id)};
-  auto rows = store.Execute("SELECT 1 FROM care_transfer_freezes WHERE customer_id = $1 AND lifted_at IS NULL", p,
-                            Mode::kRead);
+  auto rows = tx.Execute("SELECT 1 FROM care_transfer_freezes WHERE customer_id = $1 AND lifted_at IS NULL", p);
   if (!rows.ok()) return rows.error();
   return !rows->rows.empty();
+}
+
+Result<bool> TransfersFrozen(store::Store& store, std::string_view customer_id) {
+  auto tx = store.Begin(Mode::kRead);
+  if (!tx.ok()) return tx.error();
+  return TransfersFrozen(**tx, customer_id);
 }
 
 }  // namespace lahza::care

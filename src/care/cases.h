@@ -282,7 +282,9 @@ Message MissingItemsRequest(const std::vector<std::string>& items);
 // The freeze flag the app and the switch check before sending money for a
 // customer: true while a security case's freeze has not been lifted. Reads the
 // table care_transfer_freezes (see docs/care.md) — callers that cannot link
-// lahza_care may query that table directly.
+// lahza_care may query that table directly. The first form reads inside the
+// caller's transaction (the app's read of the payer), the second in its own.
+Result<bool> TransfersFrozen(store::Transaction& tx, std::string_view customer_id);
 Result<bool> TransfersFrozen(store::Store& store, std::string_view customer_id);
 
 }  // namespace lahza::care

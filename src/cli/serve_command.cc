@@ -102,9 +102,8 @@ int Serve(const ServeOptions& options) {
   app_options.pin_hashing = options.pin_hash == "min" ? app::PinHashing::kMinimum : app::PinHashing::kInteractive;
   // Care's security freeze, enforced by the app on every outgoing payment
   // (the table is created by care's migrations below, before any request).
-  store::Store& store_ref = **store;
-  app_options.transfers_frozen = [&store_ref](std::string_view customer_id) {
-    return care::TransfersFrozen(store_ref, customer_id);
+  app_options.transfers_frozen = [](store::Transaction& tx, std::string_view customer_id) {
+    return care::TransfersFrozen(tx, customer_id);
   };
   auto app = app::App::Open(**store, **network, app_options);
   if (!app) {

@@ -217,11 +217,12 @@ Fault Switch::Impl::GetFault(std::string_view participant) const {
 // ---------------------------------------------------------------------------
 // Routing
 
-Result<Switch::Impl::Route> Switch::Impl::RoutePayee(const PayeeId& payee) {
+Result<Switch::Impl::Route> Switch::Impl::RoutePayee(const PayeeId& payee, store::Transaction* reads) {
   Route route;
   auto alias = [&](const std::string& key) -> Status {
-    auto rows = store_.Execute("SELECT participant, account_number FROM ipn_aliases WHERE alias = $1",
-                               std::vector<store::Value>{V(key)}, store::Mode::kRead);
+    const std::string sql = "SELECT participant, account_number FROM ipn_aliases WHERE alias = $1";
+    const std::vector<store::Value> params{V(key)};
+    auto rows = reads ? reads->Execute(sql, params) : store_.Execute(sql, params, store::Mode::kRead);
     if (!rows.ok()) return rows.error();
     if (rows->rows.empty()) return Error("ipn.payee_not_found", key);
     route.participant = store::AsText(rows->rows[0][0]);
@@ -662,10 +663,10 @@ bool DefinitelyNotCredited(const std::string& code) {
 }
 }  // namespace
 
-Result<std::optional<TransactionView>> Switch::Impl::FindRequest(const SendRequest& request) {
-  auto rows = store_.Execute(
-      "SELECT ir, request_hash FROM ipn_transactions WHERE user_id = $1 AND client_request_id = $2",
-      std::vector<store::Value>{V(request.user_id), V(request.client_request_id)}, store::Mode::kRead);
+Result<std::optional<TransactionView>> Switch::Impl::FindRequest(const SendRequest& request, store::Transaction* reads) {
+  const std::string sql = "SELECT ir, request_hash FROM ipn_transactions WHERE user_id = $1 AND client_request_id = $2";
+  const std::vector<store::Value> params{V(request.user_id), V(request.client_request_id)};
+  auto rows = reads ? reads->Execute(sql, params) : store_.Execute(sql, params, store::Mode::kRead);
   if (!rows.ok()) return rows.error();
   if (rows->rows.empty()) return std::optional<TransactionView>();
   if (store::AsText(rows->rows[0][1]) != Canonical(request)) {
@@ -686,13 +687,18 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   LAHZA_TRY(CheckText(request.payee.value, 64, "payee", true));
   if (request.amount <= 0) return Error("ipn.amount_invalid", "amount must be positive");
 
-  auto existing = FindRequest(request);
+  // The idempotency lookup and the payee's routing in one snapshot: a read
+  // transaction of their own each would re-read its pages after every commit.
+  auto reads = store_.Begin(store::Mode::kRead);
+  if (!reads.ok()) return reads.error();
+  auto existing = FindRequest(request, reads->get());
   if (!existing.ok()) return existing.error();
   if (existing->has_value()) return std::move(**existing);
 
   if (!FindInstitution(request.payer_participant)) return Error("ipn.participant_unknown", request.payer_participant);
-  auto route = RoutePayee(request.payee);
+  auto route = RoutePayee(request.payee, reads->get());
   if (!route.ok()) return route.error();
+  reads->reset();  // nothing below reads in it
   if (route->participant == request.payer_participant && route->key.kind == AccountKeyKind::kAccountNumber &&
       route->key.value == request.payer_account) {
     return Error("ipn.same_account");

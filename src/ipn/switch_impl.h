@@ -128,7 +128,10 @@ class Switch::Impl {
     return f(*institution);
   }
 
-  Result<Route> RoutePayee(const PayeeId& payee);
+  // Routing and the idempotency lookup read the switch's own tables: in
+  // `reads` when given (Send shares one read transaction between them),
+  // else each in a read of its own.
+  Result<Route> RoutePayee(const PayeeId& payee, store::Transaction* reads = nullptr);
   Result<PayeeLookup> Lookup(const PayeeId& payee);
   Result<AccountInfo> VerifyLink(std::string_view participant, std::string_view account_number,
                                  std::string_view mobile);
@@ -138,7 +141,7 @@ class Switch::Impl {
 
   Result<TransactionView> ReadView(const std::string& ir);
   Result<TransactionView> GetTransaction(std::string_view ir);
-  Result<std::optional<TransactionView>> FindRequest(const SendRequest& request);
+  Result<std::optional<TransactionView>> FindRequest(const SendRequest& request, store::Transaction* reads = nullptr);
   Result<TransactionView> Send(const SendRequest& request);
   void Process(const std::string& ir, const SendRequest& request, const Route& route, int64_t fee);
   // direct_send.cc

@@ -34,9 +34,10 @@ class CareServer {
   lahza::testing::AppServerExtras Extras() {
     lahza::testing::AppServerExtras extras;
     extras.max_body_bytes = 4 * 1024 * 1024;  // screenshots travel as base64
-    extras.configure = [](lahza::testing::AppServer& s, app::AppOptions& options) {
-      store::Store* store = &s.store();
-      options.transfers_frozen = [store](std::string_view customer_id) { return TransfersFrozen(*store, customer_id); };
+    extras.configure = [](lahza::testing::AppServer&, app::AppOptions& options) {
+      options.transfers_frozen = [](store::Transaction& tx, std::string_view customer_id) {
+        return TransfersFrozen(tx, customer_id);
+      };
     };
     extras.add_routes = [this](lahza::testing::AppServer& s, http::Router& router) {
       diagnoser_ = std::make_unique<Diagnoser>(s.network(), s.clock());
