@@ -268,27 +268,30 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
   // The payer's history row: inside the switch's own commit when it decides
   // the send in one step, else right after. The switch's outbox writer adds
   // the payee's side and every notification (see StoreNotification).
+  // `notice`: the payer's notice when the switch hands it over with the
+  // outcome (filed on this row, as StoreNotification would), else "".
   bool recorded_with_send = false;
-  auto history_row = [&](store::Transaction& tx, const ipn::TransactionView& view) -> Status {
+  auto history_row = [&](store::Transaction& tx, const ipn::TransactionView& view, const std::string& notice) -> Status {
     auto ir = IrReference::Parse(view.ir);
     if (!ir) return ir.error();
     std::string counterparty = order.counterparty.empty() ? view.payee_identifier : order.counterparty;
     std::string counterparty_name = view.payee_masked_name_en.empty() ? view.payee_masked_name_ar : view.payee_masked_name_en;
     return Done(tx.Execute(
         "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
-        "counterparty_name, note, created_at) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10) "
+        "counterparty_name, note, created_at, notice) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11) "
         "ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
         Params({caller.customer_id, view.ir, order.type, view.amount, view.fee, account_id, counterparty,
-                counterparty_name, order.note, HistorySecond(*ir)})));
+                counterparty_name, order.note, HistorySecond(*ir), notice})));
   };
-  send.record_with_outcome = [&](store::Transaction& tx, const ipn::TransactionView& view) {
+  send.record_with_outcome = [&](store::Transaction& tx, const ipn::TransactionView& view,
+                                 const ipn::Notification& payer_notice) {
     recorded_with_send = true;
-    return history_row(tx, view);
+    return history_row(tx, view, payer_notice.kind);
   };
   auto view = network_.Send(send);
   if (!view) return view.error();
   if (!recorded_with_send) {
-    Status recorded = writer_.Run([&](store::Transaction& tx) { return history_row(tx, *view); });
+    Status recorded = writer_.Run([&](store::Transaction& tx) { return history_row(tx, *view, ""); });
     if (!recorded) spdlog::error("app: history row for {} not written: {}", view->ir, recorded.error().code);
   }
   return view;

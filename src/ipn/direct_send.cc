@@ -228,13 +228,19 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
     if (!ins.ok()) return ins.error();
   }
   // 4. Whoever keeps rows of their own about these sends, in this same commit:
-  // the caller's rows first, so the outbox writer finds them (the app files a
-  // send's notice on its history row instead of storing it apart).
+  // the caller's rows first, with the payer's notice (the app files it on
+  // the payer's history row as it inserts it), then the outbox writer with
+  // the others (the payee's, which the app files on the payee's new row).
   for (SendRecord* r : direct_batch_) {
     r->view = DirectView(*r);  // also what Send answers
     r->notifications = DirectNotifications(r->view, r->decided_ms);
-    if (r->request->record_with_outcome) LAHZA_TRY(r->request->record_with_outcome(tx, r->view));
-    for (const Notification& n : r->notifications) LAHZA_TRY(WriteOutbox(tx, n));
+    const bool recorded = static_cast<bool>(r->request->record_with_outcome);
+    if (recorded) {
+      const Notification& payer_notice = r->notifications.front();
+      assert(payer_notice.user_id == r->request->user_id);
+      LAHZA_TRY(r->request->record_with_outcome(tx, r->view, payer_notice));
+    }
+    for (size_t i = recorded ? 1 : 0; i < r->notifications.size(); ++i) LAHZA_TRY(WriteOutbox(tx, r->notifications[i]));
   }
   return {};
 }
@@ -298,6 +304,7 @@ std::vector<Notification> Switch::Impl::DirectNotifications(const TransactionVie
     n.id = v.ir + "/" + kind + "/" + (payee_side ? "payee" : "payer");
     return n;
   };
+  // The payer's first: FinishDirectSends hands it to record_with_outcome.
   if (v.state == TransferState::kFailed) return {notice("failed", false)};
   return {notice("sent", false), notice("received", true)};
 }

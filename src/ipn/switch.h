@@ -66,6 +66,7 @@ struct PayeeId {
 };
 
 struct TransactionView;
+struct Notification;
 
 struct SendRequest {
   std::string user_id;            // the paying customer (limits are per user)
@@ -82,10 +83,13 @@ struct SendRequest {
   // one step — the direct path, both institutions in process and healthy —
   // this runs inside that one transaction with the outcome, so the caller's
   // rows commit with the money; its error undoes the whole send. It runs
-  // before the outbox writer sees the send's notifications. On the
-  // step-by-step path it is not called and the caller writes its rows after
-  // Send returns. Not part of the request's identity (idempotency).
-  std::function<Status(store::Transaction&, const TransactionView&)> record_with_outcome;
+  // before the outbox writer sees the send's notifications, and it is handed
+  // the one addressed to the payer (the send's user_id): the caller files
+  // that notice with its own row, and the outbox writer does not get it. On
+  // the step-by-step path it is not called and the caller writes its rows
+  // after Send returns. Not part of the request's identity (idempotency).
+  std::function<Status(store::Transaction&, const TransactionView&, const Notification& payer_notice)>
+      record_with_outcome;
 };
 
 struct TimelineEntry {

@@ -1133,15 +1133,22 @@ TEST_P(SwitchTest, OutboxWriterAndCallerRowsCommitWithTheSendOrNotAtAll) {
 
   fail = false;
   TransactionView seen_by_caller;
-  r.record_with_outcome = [&](store::Transaction&, const TransactionView& view) -> Status {
+  Notification handed_to_caller;
+  r.record_with_outcome = [&](store::Transaction&, const TransactionView& view, const Notification& payer_notice) -> Status {
     seen_by_caller = view;
+    handed_to_caller = payer_notice;
     return {};
   };
   TransactionView v = MustSend(r);  // the same request id: nothing of the first try exists
   EXPECT_EQ(v.state, TransferState::kCompleted);
   EXPECT_EQ(seen_by_caller.ir, v.ir);
   EXPECT_EQ(seen_by_caller.state, TransferState::kCompleted);
-  EXPECT_EQ(written, (std::vector<std::string>{"sent", "received"}));
+  // The payer's notice goes to the caller, which files it with its row; the
+  // outbox writer gets the rest, each notice exactly once.
+  EXPECT_EQ(handed_to_caller.kind, "sent");
+  EXPECT_EQ(handed_to_caller.ir, v.ir);
+  EXPECT_EQ(handed_to_caller.user_id, r.user_id);
+  EXPECT_EQ(written, (std::vector<std::string>{"received"}));
   EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'000 - v.fee);
   sw_->SetOutboxWriter({});
   ExpectLedgerHealthy();
