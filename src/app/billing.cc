@@ -303,7 +303,9 @@ http::Response AppImpl::Donate(http::Request& request) {
 
 // The switch hands us every state change inside the transaction that makes
 // it (its outbox writer): a received payment becomes the payee's history row,
-// and each change a notice in the customer's own words. The first notice
+// and each change a notice in the customer's own words. (The payer's notice
+// of a send decided in one step comes instead with record_with_outcome, which
+// files it on the payer's history row as Pay inserts it.) The first notice
 // about a side of a send whose history row exists is filed on that row
 // (app_activity.notice, listed by Notifications); others, and customers
 // without such a row yet (a step-by-step send's payer until Pay writes it),

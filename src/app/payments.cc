@@ -266,8 +266,9 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
   send.channel = "app";
   send.note = order.note;
   // The payer's history row: inside the switch's own commit when it decides
-  // the send in one step, else right after. The switch's outbox writer adds
-  // the payee's side and every notification (see StoreNotification).
+  // the send in one step (with the payer's notice on it), else right after.
+  // The switch's outbox writer adds the payee's side and the other
+  // notifications (see StoreNotification).
   // `notice`: the payer's notice when the switch hands it over with the
   // outcome (filed on this row, as StoreNotification would), else "".
   bool recorded_with_send = false;
