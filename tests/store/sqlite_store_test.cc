@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "store/test_stores.h"
 
 namespace lahza::store {
 namespace {
@@ -42,36 +43,29 @@ TEST(SqliteStoreTest, KeepsNoMemoryStatistics) {
 // to the connection that made it, is still there for the next write, even
 // after reads in between took pooled connections. Reads never get it.
 TEST(SqliteStoreTest, WritesKeepOneConnectionOfTheirOwn) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("lahza-writer-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                               "-" + std::to_string(std::rand()));
-  std::filesystem::create_directories(dir);
+  auto store = FreshStore("sqlite");
+  ASSERT_NE(store, nullptr);
   {
-    auto store = Open("sqlite:" + (dir / "s.db").string());
-    ASSERT_TRUE(store.ok()) << store.error().detail;
-    {
-      auto tx = (*store)->Begin();
-      ASSERT_TRUE(tx.ok());
-      ASSERT_TRUE((*tx)->Execute("CREATE TEMP TABLE mine (k BIGINT)", {}).ok());
-      ASSERT_TRUE((*tx)->Commit().ok());
-    }
-    for (int round = 0; round < 3; ++round) {
-      // Two reads at once, on pooled connections: neither has the table.
-      auto a = (*store)->Begin(Mode::kRead);
-      auto b = (*store)->Begin(Mode::kRead);
-      ASSERT_TRUE(a.ok() && b.ok());
-      EXPECT_FALSE((*a)->Execute("SELECT COUNT(*) FROM temp.mine", {}).ok());
-      EXPECT_FALSE((*b)->Execute("SELECT COUNT(*) FROM temp.mine", {}).ok());
-      a->reset();
-      b->reset();
-      auto tx = (*store)->Begin();
-      ASSERT_TRUE(tx.ok());
-      auto seen = (*tx)->Execute("INSERT INTO temp.mine (k) VALUES ($1)", std::vector<Value>{Value{int64_t{round}}});
-      EXPECT_TRUE(seen.ok()) << "round " << round << ": " << (seen.ok() ? "" : seen.error().detail);
-      ASSERT_TRUE((*tx)->Commit().ok());
-    }
+    auto tx = store->Begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->Execute("CREATE TEMP TABLE mine (k BIGINT)", {}).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
   }
-  std::filesystem::remove_all(dir);
+  for (int round = 0; round < 3; ++round) {
+    // Two reads at once, on pooled connections: neither has the table.
+    auto a = store->Begin(Mode::kRead);
+    auto b = store->Begin(Mode::kRead);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_FALSE((*a)->Execute("SELECT COUNT(*) FROM temp.mine", {}).ok());
+    EXPECT_FALSE((*b)->Execute("SELECT COUNT(*) FROM temp.mine", {}).ok());
+    a->reset();
+    b->reset();
+    auto tx = store->Begin();
+    ASSERT_TRUE(tx.ok());
+    auto seen = (*tx)->Execute("INSERT INTO temp.mine (k) VALUES ($1)", std::vector<Value>{Value{int64_t{round}}});
+    EXPECT_TRUE(seen.ok()) << "round " << round << ": " << (seen.ok() ? "" : seen.error().detail);
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
 }
 
 }  // namespace
