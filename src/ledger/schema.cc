@@ -1,11 +1,13 @@
 // The ledger's tables. Portable dialect (see store/store.h): BIGINT and TEXT
 // only, ids chosen by Lahza.
 //
-// ledger_meta holds one row. Every ledger write transaction updates it first:
-// on PostgreSQL that row lock serialises ledger writers across processes (so a
-// batch's balance checks see every earlier batch), on SQLite BEGIN IMMEDIATE
-// already does; and its last_ts makes transfer timestamps unique and strictly
-// increasing across processes (TigerBeetle's timestamp rule).
+// ledger_meta holds one row. Every ledger write transaction locks it first
+// (SELECT ... FOR UPDATE): on PostgreSQL that row lock serialises ledger
+// writers across processes (so a batch's balance checks see every earlier
+// batch), on SQLite BEGIN IMMEDIATE already does; its last_ts makes transfer
+// timestamps unique and strictly increasing across processes (TigerBeetle's
+// timestamp rule), and its stamp names the state the last writer left (see
+// AccountCache in ledger.cc).
 //
 // Failed transfers are stored too (result != 0, no effect on balances): the
 // first decision about an id is final, so a retry gets the same answer.
@@ -66,9 +68,15 @@ CREATE INDEX ledger_transfers_expiry ON ledger_transfers (expires_at) WHERE hold
 )sql";
 }
 
+// Every ledger write transaction leaves a new stamp on the writer row
+// (SaveLastTimestamp), so a state of the accounts is named by its stamp: the
+// ledger's account cache trusts its rows only for the stamp it took them at.
+constexpr const char* kWriteStamps = "ALTER TABLE ledger_meta ADD COLUMN stamp BIGINT NOT NULL DEFAULT 0";
+
 const std::vector<store::Migration>& Migrations() {
   static const std::vector<store::Migration> migrations = {
       {1, "accounts, transfers and the writer row", SchemaV1(true), SchemaV1(false)},
+      {2, "write stamps on the writer row", kWriteStamps},
   };
   return migrations;
 }

@@ -733,6 +733,62 @@ TEST_P(LedgerTest, TwoLedgersOnOneDatabaseNeverDoubleSpend) {
   EXPECT_TRUE(invariants.ok()) << invariants.error().detail;
 }
 
+// A ledger keeps the accounts its last write transaction left for the next
+// one, trusted only while ledger_meta's write stamp is the one that
+// transaction wrote (AccountCache). Another ledger on the same database
+// (another process) and a write rolled back to a savepoint must each make it
+// read the accounts afresh; a stale balance would let Alice overspend here.
+TEST_P(LedgerTest, CachedBalancesAreNotTrustedAfterAnotherWriterOrARollback) {
+  const std::string url = store::FreshUrl(GetParam());
+  ASSERT_FALSE(url.empty());
+  auto store_a = store::Open(url);
+  auto store_b = store::Open(url);
+  ASSERT_OK(store_a);
+  ASSERT_OK(store_b);
+  auto ledger_a = Ledger::Open(**store_a);
+  auto ledger_b = Ledger::Open(**store_b);
+  ASSERT_OK(ledger_a);
+  ASSERT_OK(ledger_b);
+  std::vector<Account> accounts = {MakeAccount(kBank), MakeAccount(kAlice, account_flags::kDebitsMustNotExceedCredits),
+                                   MakeAccount(kBob)};
+  ASSERT_OK((*ledger_a)->CreateAccounts(accounts));
+  auto one = [](Ledger& ledger, const Transfer& t) {
+    auto results = ledger.CreateTransfers(std::span<const Transfer>(&t, 1));
+    EXPECT_TRUE(results.ok());
+    return results.ok() ? results->at(0).code : TransferCode::kOverflow;
+  };
+  ASSERT_EQ(one(**ledger_a, Move("fund-1", kBank, kAlice, 1'000)), TransferCode::kOk);
+  EXPECT_EQ(one(**ledger_a, Move("a-1", kAlice, kBob, 600)), TransferCode::kOk);  // a now holds Alice at 400
+  EXPECT_EQ(one(**ledger_b, Move("b-1", kAlice, kBob, 300)), TransferCode::kOk);  // 100 left
+  EXPECT_EQ(one(**ledger_a, Move("a-2", kAlice, kBob, 200)), TransferCode::kExceedsCredits);
+  EXPECT_EQ(one(**ledger_a, Move("a-3", kAlice, kBob, 100)), TransferCode::kOk);
+  EXPECT_EQ(one(**ledger_b, Move("b-2", kAlice, kBob, 1)), TransferCode::kExceedsCredits);
+
+  ASSERT_EQ(one(**ledger_a, Move("fund-2", kBank, kAlice, 1'000)), TransferCode::kOk);
+  auto tx = (*store_a)->Begin(store::Mode::kWrite);
+  ASSERT_OK(tx);
+  ASSERT_OK((*tx)->Execute("SAVEPOINT undone"));
+  std::vector<Transfer> undone = {Move("r-1", kAlice, kBob, 900)};
+  auto applied = (*ledger_a)->ApplyInTransaction(**tx, undone);
+  ASSERT_OK(applied);
+  EXPECT_TRUE((*applied)[0].ok());
+  ASSERT_OK((*tx)->Execute("ROLLBACK TO SAVEPOINT undone"));
+  std::vector<Transfer> kept = {Move("r-2", kAlice, kBob, 1'000)};
+  applied = (*ledger_a)->ApplyInTransaction(**tx, kept);
+  ASSERT_OK(applied);
+  EXPECT_TRUE((*applied)[0].ok()) << "the 900 rolled back must not count";
+  ASSERT_TRUE((*tx)->Commit().ok());
+  tx->reset();
+
+  EXPECT_EQ(one(**ledger_b, Move("b-3", kAlice, kBob, 1)), TransferCode::kExceedsCredits);
+  auto alice = (*ledger_b)->LookupAccount(kAlice);
+  ASSERT_OK(alice);
+  EXPECT_EQ((*alice)->debits_posted, 600 + 300 + 100 + 1'000);
+  EXPECT_EQ((*alice)->available(), 0);
+  Status invariants = (*ledger_a)->CheckInvariants();
+  EXPECT_TRUE(invariants.ok()) << invariants.error().detail;
+}
+
 TEST_P(LedgerTest, SubmitAsyncAnswersAfterCommit) {
   Fund(kAlice, 100);
   std::promise<Result<TransferResult>> answered;
