@@ -54,7 +54,8 @@ std::string DebitFailureCode(ledger::TransferCode code) {
 
 }  // namespace
 
-bool Switch::Impl::PrepareDirect(const SendRequest& request, const Route& route, SendRecord& record) {
+bool Switch::Impl::PrepareDirect(const SendRequest& request, const Route& route, SendRecord& record,
+                                 store::Transaction& reads) {
   LocalInstitution* payer = FindInstitution(request.payer_participant);
   LocalInstitution* payee = FindInstitution(route.participant);
   if (!payer || !payee) return false;
@@ -63,9 +64,9 @@ bool Switch::Impl::PrepareDirect(const SendRequest& request, const Route& route,
   if (!request.expected_payee_name.empty()) return false;
   if (GetFault(request.payer_participant).kind != Fault::Kind::kNone) return false;
   if (GetFault(route.participant).kind != Fault::Kind::kNone) return false;
-  auto payer_account = payer->Lookup({AccountKeyKind::kAccountNumber, request.payer_account});
+  auto payer_account = payer->Lookup({AccountKeyKind::kAccountNumber, request.payer_account}, reads);
   if (!payer_account.ok() || payer_account->status != AccountStatus::kOpen) return false;
-  auto payee_account = payee->Lookup(route.key);
+  auto payee_account = payee->Lookup(route.key, reads);
   if (!payee_account.ok() || payee_account->status != AccountStatus::kOpen) return false;
   // Paying oneself: refused by the step-by-step path's routing rules already
   // for account numbers; by alias it is the same ledger account twice, which

@@ -68,6 +68,12 @@ class Local final : public LocalInstitution {
   const std::string& code() const override { return participant_.code; }
 
   Result<AccountInfo> Lookup(const AccountKey& key) override {
+    auto reads = store_.Begin(store::Mode::kRead);
+    if (!reads.ok()) return reads.error();
+    return Lookup(key, **reads);
+  }
+
+  Result<AccountInfo> Lookup(const AccountKey& key, store::Transaction& reads) override {
     std::string column;
     switch (key.kind) {
       case AccountKeyKind::kAccountNumber: column = "account_number"; break;
@@ -78,7 +84,7 @@ class Local final : public LocalInstitution {
     std::string sql = "SELECT " + std::string(kAccountColumns) + " FROM ipn_accounts WHERE participant = $1 AND " +
                       column + " = $2 ORDER BY account_number LIMIT 1";
     std::vector<store::Value> params{V(participant_.code), V(key.value)};
-    auto rows = store_.Execute(sql, params, store::Mode::kRead);
+    auto rows = reads.Execute(sql, params);
     if (!rows.ok()) return rows.error();
     if (rows->rows.empty()) return Error("ipn.account_not_found", participant_.code + " has no such account");
     return ToAccount(rows->rows[0]);

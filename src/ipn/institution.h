@@ -138,6 +138,10 @@ class LocalInstitution : public Institution {
   virtual ledger::Transfer DirectDebitTransfer(const DebitOrder& order, int64_t payer_ledger_account) const = 0;
   virtual std::optional<ledger::Transfer> FeeIncomeTransfer(const DebitOrder& order) const = 0;  // none if fee 0
   virtual ledger::Transfer CreditTransfer(const CreditOrder& order, int64_t payee_ledger_account) const = 0;
+  // Lookup, inside a read transaction the caller already holds: the direct
+  // path checks both sides' accounts in the snapshot it routed the payee in.
+  virtual Result<AccountInfo> Lookup(const AccountKey& key, store::Transaction& reads) = 0;
+  using Institution::Lookup;
 
   // Errors: ipn.account_exists, ipn.account_number_invalid, ipn.name_required,
   // mobile.* and card.* from the core validators.

@@ -687,8 +687,9 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   LAHZA_TRY(CheckText(request.payee.value, 64, "payee", true));
   if (request.amount <= 0) return Error("ipn.amount_invalid", "amount must be positive");
 
-  // The idempotency lookup and the payee's routing in one snapshot: a read
-  // transaction of their own each would re-read its pages after every commit.
+  // The idempotency lookup, the payee's routing and, for the direct path,
+  // both sides' accounts in one snapshot: a read transaction of their own
+  // each would re-read its pages after every commit.
   auto reads = store_.Begin(store::Mode::kRead);
   if (!reads.ok()) return reads.error();
   auto existing = FindRequest(request, reads->get());
@@ -698,7 +699,6 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   if (!FindInstitution(request.payer_participant)) return Error("ipn.participant_unknown", request.payer_participant);
   auto route = RoutePayee(request.payee, reads->get());
   if (!route.ok()) return route.error();
-  reads->reset();  // nothing below reads in it
   if (route->participant == request.payer_participant && route->key.kind == AccountKeyKind::kAccountNumber &&
       route->key.value == request.payer_account) {
     return Error("ipn.same_account");
@@ -730,7 +730,8 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   record.month = std::move(month);
   record.created_ms = now;
   record.hold_expires_ms = hold_expires;
-  record.direct = PrepareDirect(request, *route, record);
+  record.direct = PrepareDirect(request, *route, record, **reads);
+  reads->reset();  // nothing below reads in it: the writer must not wait on this snapshot
   const store::BatchWriter::Job record_job = [&](store::Transaction& tx) {
     record.ir = ir;
     return RecordSend(tx, record);

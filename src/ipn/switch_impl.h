@@ -146,7 +146,7 @@ class Switch::Impl {
   void Process(const std::string& ir, const SendRequest& request, const Route& route, int64_t fee);
   // direct_send.cc
   static std::string Canonical(const SendRequest& request);  // the idempotency fingerprint
-  bool PrepareDirect(const SendRequest& request, const Route& route, SendRecord& record);
+  bool PrepareDirect(const SendRequest& request, const Route& route, SendRecord& record, store::Transaction& reads);
   // Inserts the transaction and reserves its limits (a writer job); direct
   // sends join direct_batch_ for FinishDirectSends.
   Status RecordSend(store::Transaction& tx, SendRecord& record);
