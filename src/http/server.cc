@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <sodium.h>
 
-#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -51,7 +50,7 @@ bool AcceptableRequestId(std::string_view id) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server, size_t loop);
+  Session(tcp::socket socket, Server::Impl& server);
   void Start() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
   void CloseIfIdle();
   auto executor() { return stream_.get_executor(); }
@@ -67,7 +66,6 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl& server_;
-  const size_t loop_;  // which of the server's event loops runs this session
   std::string remote_ip_;
   bool busy_ = false;  // between a complete request and its written response
 };
@@ -79,50 +77,22 @@ struct Server::Impl {
   std::condition_variable changed;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
   size_t live_sessions = 0;
-  std::vector<size_t> sessions_per_loop;  // live sessions on each event loop
   size_t accepted = 0;
   bool stopped = false;
 
   const Router& router;
   ServerOptions options;
-  // One event loop per thread: each io_context is run by exactly one thread,
-  // and a connection stays on one loop for its life, so its reads, handler
-  // and writes never change threads. A handler blocks its thread until its
-  // work is durable (a payment waits for the switch's group commit), so a
-  // server runs many threads; with one io_context shared by all of them,
-  // asio handed a request's completions from thread to thread (a futex wake
-  // each, and the strand's and scheduler's locking: ≈ 5 % of a transfer's
-  // instructions, perf and callgrind). A new connection goes to the loop with
-  // the fewest connections, so up to `threads` connections each have a
-  // thread of their own; beyond that, connections that share a loop wait for
-  // each other's requests.
-  std::vector<std::unique_ptr<net::io_context>> loops;
-  // Accepting has a loop and thread of its own, so no handler blocking a
-  // session's loop delays new connections. Stop() closes the acceptor on
-  // this loop too: an acceptor is not safe for concurrent use.
-  net::io_context accept_loop{1};
-  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;  // idle loops too
-  tcp::acceptor acceptor{accept_loop};
+  net::io_context ioc;
+  // On a strand: the accept handler re-arms async_accept on whichever io
+  // thread ran it, and Stop()'s close must not run on another at that moment
+  // (an acceptor is not safe for concurrent use).
+  tcp::acceptor acceptor{net::make_strand(ioc)};
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   bool started = false;
   uint16_t port = 0;
 
-  Impl(const Router& r, ServerOptions o) : router(r), options(std::move(o)) {
-    const int count = ThreadCount(options);
-    for (int i = 0; i < count; ++i) {
-      loops.push_back(std::make_unique<net::io_context>(1));  // 1: run by one thread
-      keep_running.push_back(net::make_work_guard(*loops.back()));
-    }
-    sessions_per_loop.assign(loops.size(), 0);
-  }
-
-  // Chosen as the accept starts, so that the socket is born on its loop.
-  size_t QuietestLoop() {
-    std::lock_guard lock(mutex);
-    return static_cast<size_t>(std::min_element(sessions_per_loop.begin(), sessions_per_loop.end()) -
-                               sessions_per_loop.begin());
-  }
+  Impl(const Router& r, ServerOptions o) : router(r), options(std::move(o)), ioc(ThreadCount(options)) {}
 
   static int ThreadCount(const ServerOptions& options) {
     if (options.threads > 0) return options.threads;
@@ -130,13 +100,12 @@ struct Server::Impl {
   }
 
   void Accept() {
-    const size_t loop = QuietestLoop();
-    acceptor.async_accept(*loops[loop], [this, loop](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (!stopping) spdlog::warn("http: accept failed: {}", ec.message());
         if (stopping || ec == net::error::operation_aborted) return;
       } else {
-        auto session = std::make_shared<Session>(std::move(socket), *this, loop);
+        auto session = std::make_shared<Session>(std::move(socket), *this);
         {
           std::lock_guard lock(mutex);
           // The registry only serves graceful stop; drop ended sessions now and then.
@@ -149,25 +118,22 @@ struct Server::Impl {
     });
   }
 
-  void SessionGone(size_t loop) {
+  void SessionGone() {
     std::lock_guard lock(mutex);
     --live_sessions;
-    --sessions_per_loop[loop];
     changed.notify_all();
   }
 };
 
-Session::Session(tcp::socket socket, Server::Impl& server, size_t loop)
-    : stream_(std::move(socket)), server_(server), loop_(loop) {
+Session::Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
   beast::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ip_ = endpoint.address().to_string();
   std::lock_guard lock(server_.mutex);
   ++server_.live_sessions;
-  ++server_.sessions_per_loop[loop_];
 }
 
-Session::~Session() { server_.SessionGone(loop_); }
+Session::~Session() { server_.SessionGone(); }
 
 void Session::Read() {
   if (server_.stopping) return Close();
@@ -278,8 +244,8 @@ Status Server::Start() {
   if (ec) return Error("http.listen_failed", ec.message());
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->Accept();
-  for (auto& loop : impl_->loops) impl_->threads.emplace_back([&loop] { loop->run(); });
-  impl_->threads.emplace_back([this] { impl_->accept_loop.run(); });  // returns once the acceptor is closed
+  int count = Impl::ThreadCount(impl_->options);
+  for (int i = 0; i < count; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->started = true;
   return {};
 }
@@ -318,8 +284,7 @@ void Server::Stop() {
     std::unique_lock lock(impl_->mutex);
     impl_->changed.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->live_sessions == 0; });
   }
-  for (auto& loop : impl_->loops) loop->stop();
-  impl_->accept_loop.stop();
+  impl_->ioc.stop();
   for (std::thread& thread : impl_->threads) thread.join();
   impl_->threads.clear();
   std::lock_guard lock(impl_->mutex);

@@ -1,5 +1,5 @@
-// The HTTP/1.1 server (Boost.Beast inside server.cc only): keep-alive, one
-// event loop per thread (a connection keeps its thread), a body-size cap, read timeouts against slow clients, request
+// The HTTP/1.1 server (Boost.Beast inside server.cc only): keep-alive, a
+// thread pool, a body-size cap, read timeouts against slow clients, request
 // ids and an access log, graceful stop.
 #pragma once
 
@@ -17,7 +17,7 @@ class Session;
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;               // 0: any free port (see Server::port())
-  int threads = 0;                 // event loops, one thread each; 0: one per core (at least 2)
+  int threads = 0;                 // 0: one per core (at least 2)
   size_t max_body_bytes = 64 * 1024;
   size_t max_header_bytes = 16 * 1024;
   // A request (headers and body) must arrive within this; also the idle
