@@ -104,7 +104,9 @@ int main(int argc, char** argv) {
   cli.add_option("--connections", connections);
   cli.add_option("--seconds", seconds);
   cli.add_option("--customers", customers);
-  cli.add_option("--threads", threads, "server threads (0: one per connection)");
+  int blocking_threads = 32;
+  cli.add_option("--threads", threads, "server event-loop threads (0: one per core)");
+  cli.add_option("--blocking-threads", blocking_threads, "server threads for blocking routes");
   cli.add_option("--pin-hash", pin_hash, "argon2id cost of the customers' PINs: min or interactive (production)")
       ->check(CLI::IsMember({"min", "interactive"}));
   cli.add_option("--route", route, "send: POST /api/v1/payments/send; healthz: GET /healthz (the HTTP floor)")
@@ -142,11 +144,13 @@ int main(int argc, char** argv) {
   lahza::http::AddHealthRoute(router);
   lahza::http::ServerOptions server_options;
   server_options.access_log = false;
-  // A payment's handler waits on its thread for the switch's group commit,
-  // so every request in flight needs a thread of its own: with one per core
-  // (http::Server's default for 0) two would be served at a time and
-  // each commit would carry one send.
-  server_options.threads = threads > 0 ? threads : connections;
+  // As `lahza serve`: the payment route runs on the event loops and does not
+  // wait there for the switch's group commit (Response::Later), so one loop
+  // per core serves every connection, and a commit carries whatever is in
+  // flight. (Until 2026-11-26 a payment's handler held its thread for the
+  // commit, and the bench ran one server thread per connection.)
+  server_options.threads = threads;
+  server_options.blocking_threads = blocking_threads;
   lahza::http::Server server(router, server_options);
   if (!server.Start()) return 1;
 

@@ -254,7 +254,9 @@ void AppImpl::AddRoutes(http::Router& router) {
   route("GET", "/api/v1/ipas", &AppImpl::ListIpas);
   route("POST", "/api/v1/ipas", &AppImpl::CreateIpa);
   route("POST", "/api/v1/payments/lookup", &AppImpl::Lookup);
-  route("POST", "/api/v1/payments/send", &AppImpl::Send);
+  // Non-blocking: it reads, and leaves the wait for the switch's commit
+  // (and argon2id, when a PIN was not checked recently) off the event loop.
+  router.AddNonBlocking("POST", "/api/v1/payments/send", [this](Request& request) { return Send(request); });
   route("GET", "/api/v1/limits", &AppImpl::Limits);
   route("GET", "/api/v1/transactions", &AppImpl::History);
   route("GET", "/api/v1/transactions/:ir", &AppImpl::TransactionDetail);

@@ -253,6 +253,12 @@ Result<CustomerRow> AppImpl::VerifyPin(const std::string& customer_id, const std
   return VerifyPinOf(*loaded, pin);
 }
 
+bool AppImpl::PinAnswersQuickly(const CustomerRow& customer, const std::string& pin) {
+  const int64_t now = Now();
+  if (!CheckPinFormat(pin) || customer.pin_locked_until > now) return true;
+  return customer.pin_failures == 0 && pin_cache_.Matches(customer.id, customer.pin_hash, pin, now);
+}
+
 Result<CustomerRow> AppImpl::VerifyPinOf(const CustomerRow& customer, const std::string& pin) {
   LAHZA_TRY(CheckPinFormat(pin));
   const std::string& customer_id = customer.id;

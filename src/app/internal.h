@@ -17,6 +17,7 @@
 #include "app/app.h"
 #include "app/pin_cache.h"
 #include "http/router.h"
+#include "ipn/switch.h"
 #include "store/batch_writer.h"
 #include "store/store.h"
 
@@ -158,6 +159,9 @@ class AppImpl final : public App {
   // The same check for a customer the caller has just loaded (in a read
   // transaction of its own, with whatever else it reads there).
   Result<CustomerRow> VerifyPinOf(const CustomerRow& loaded, const std::string& pin);
+  // Whether VerifyPinOf answers without argon2id and without writing: a
+  // malformed PIN, a locked customer, or a PIN remembered as right.
+  bool PinAnswersQuickly(const CustomerRow& loaded, const std::string& pin);
   bool RateLimit(const http::Request& request, std::string_view what, int per_minute, const std::string& extra = {});
   Status Notify(store::Transaction& tx, const std::string& customer_id, const std::string& kind,
                 const std::string& code, const json& values, const std::string& ir);
@@ -192,6 +196,26 @@ class AppImpl final : public App {
 
   // payments.cc
   Result<ipn::TransactionView> Pay(const http::Request& request, const Caller& caller, const PaymentOrder& order);
+  // Pay in parts, for an answer that does not hold the connection's thread
+  // while the switch commits (POST /payments/send): StartPayment makes every
+  // check and builds the switch's request, the switch sends it (Send or
+  // SendAsync), FinishPayment writes the payer's history row if the switch
+  // did not write it with the send.
+  struct StartedPayment {
+    ipn::SendRequest send;
+    std::string customer_id;
+    std::string account_id;
+    PaymentOrder order;
+    bool recorded_with_send = false;  // set by send.record_with_outcome, in the switch's commit
+  };
+  // `may_block` false: "app.would_block" (nothing counted, nothing written)
+  // when the PIN check would need argon2id or a write; StartPayment on a
+  // thread that may block then does it.
+  Result<std::shared_ptr<StartedPayment>> StartPayment(const http::Request& request, const Caller& caller,
+                                                       const PaymentOrder& order, bool may_block = true);
+  Result<ipn::TransactionView> FinishPayment(StartedPayment& payment, Result<ipn::TransactionView> view);
+  Status WritePayerHistory(store::Transaction& tx, const StartedPayment& payment, const ipn::TransactionView& view,
+                           const std::string& notice);
   http::Response PaymentResponse(const Result<ipn::TransactionView>& view);
   // The switch's notifications: the payee's history row and every customer
   // notification (sent, received, failed, pending, reversed), written inside

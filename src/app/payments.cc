@@ -217,7 +217,14 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
 
 
 Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Caller& caller, const PaymentOrder& order) {
-  if (!RateLimit(request, "pin", options_.pin_per_minute, caller.token_hash)) return Error("app.rate_limited");
+  auto payment = StartPayment(request, caller, order);
+  if (!payment) return payment.error();
+  return FinishPayment(**payment, network_.Send((*payment)->send));
+}
+
+Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const http::Request& request,
+                                                                      const Caller& caller,
+                                                                      const PaymentOrder& order, bool may_block) {
   // What the payment needs to know about the payer, read in one snapshot
   // (one read transaction instead of three: each new one re-reads its pages
   // after every commit). The checks then run in their old order: PIN first.
@@ -249,12 +256,20 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
       number = store::AsText(rows->rows[0][1]);
     }
   }
+  // Before the rate limit counts this try: the try that follows on a
+  // blocking thread counts it once.
+  if (!may_block && !PinAnswersQuickly(customer, order.pin)) return Error("app.would_block");
+  if (!RateLimit(request, "pin", options_.pin_per_minute, caller.token_hash)) return Error("app.rate_limited");
   auto verified = VerifyPinOf(customer, order.pin);
   if (!verified) return verified.error();
   if (verified->state != "active") return Error("app.customer_suspended");
   if (frozen) return Error("app.transfers_frozen");
   if (!account_found) return Error("app.account_not_found");
-  ipn::SendRequest send;
+  auto payment = std::make_shared<StartedPayment>();
+  payment->customer_id = caller.customer_id;
+  payment->account_id = account_id;
+  payment->order = order;
+  ipn::SendRequest& send = payment->send;
   send.user_id = caller.customer_id;
   send.client_request_id = order.client_request_id.empty() ? NewId("r_") : order.client_request_id;
   send.payer_participant = participant;
@@ -269,30 +284,39 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
   // the send in one step (with the payer's notice on it), else right after.
   // The switch's outbox writer adds the payee's side and the other
   // notifications (see StoreNotification).
-  // `notice`: the payer's notice when the switch hands it over with the
-  // outcome (filed on this row, as StoreNotification would), else "".
-  bool recorded_with_send = false;
-  auto history_row = [&](store::Transaction& tx, const ipn::TransactionView& view, const std::string& notice) -> Status {
-    auto ir = IrReference::Parse(view.ir);
-    if (!ir) return ir.error();
-    std::string counterparty = order.counterparty.empty() ? view.payee_identifier : order.counterparty;
-    std::string counterparty_name = view.payee_masked_name_en.empty() ? view.payee_masked_name_ar : view.payee_masked_name_en;
-    return Done(tx.Execute(
-        "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
-        "counterparty_name, note, created_at, notice) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-        "ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
-        Params({caller.customer_id, view.ir, order.type, view.amount, view.fee, account_id, counterparty,
-                counterparty_name, order.note, HistorySecond(*ir), notice})));
+  // The payment owns the request, so a raw pointer is enough: whoever sends
+  // it keeps the payment alive until the switch has answered.
+  StartedPayment* raw = payment.get();
+  send.record_with_outcome = [this, raw](store::Transaction& tx, const ipn::TransactionView& view,
+                                         const ipn::Notification& payer_notice) {
+    raw->recorded_with_send = true;
+    return WritePayerHistory(tx, *raw, view, payer_notice.kind);
   };
-  send.record_with_outcome = [&](store::Transaction& tx, const ipn::TransactionView& view,
-                                 const ipn::Notification& payer_notice) {
-    recorded_with_send = true;
-    return history_row(tx, view, payer_notice.kind);
-  };
-  auto view = network_.Send(send);
+  return payment;
+}
+
+// `notice`: the payer's notice when the switch hands it over with the
+// outcome (filed on this row, as StoreNotification would), else "".
+Status AppImpl::WritePayerHistory(store::Transaction& tx, const StartedPayment& payment,
+                                  const ipn::TransactionView& view, const std::string& notice) {
+  auto ir = IrReference::Parse(view.ir);
+  if (!ir) return ir.error();
+  const PaymentOrder& order = payment.order;
+  std::string counterparty = order.counterparty.empty() ? view.payee_identifier : order.counterparty;
+  std::string counterparty_name = view.payee_masked_name_en.empty() ? view.payee_masked_name_ar : view.payee_masked_name_en;
+  return Done(tx.Execute(
+      "INSERT INTO app_activity (customer_id, ir, direction, type, amount, fee, account_id, counterparty, "
+      "counterparty_name, note, created_at, notice) VALUES ($1, $2, 'out', $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+      "ON CONFLICT (customer_id, created_at, ir, direction) DO NOTHING",
+      Params({payment.customer_id, view.ir, order.type, view.amount, view.fee, payment.account_id, counterparty,
+              counterparty_name, order.note, HistorySecond(*ir), notice})));
+}
+
+// On a thread that may wait for the app's writer: never the switch's writer.
+Result<ipn::TransactionView> AppImpl::FinishPayment(StartedPayment& payment, Result<ipn::TransactionView> view) {
   if (!view) return view.error();
-  if (!recorded_with_send) {
-    Status recorded = writer_.Run([&](store::Transaction& tx) { return history_row(tx, *view, ""); });
+  if (!payment.recorded_with_send) {
+    Status recorded = writer_.Run([&](store::Transaction& tx) { return WritePayerHistory(tx, payment, *view, ""); });
     if (!recorded) spdlog::error("app: history row for {} not written: {}", view->ir, recorded.error().code);
   }
   return view;
@@ -351,7 +375,61 @@ http::Response AppImpl::Send(http::Request& request) {
   order.amount = *amount;
   order.pin = *pin;
   order.note = *note;
-  return PaymentResponse(Pay(request, *caller, order));
+  // This route runs on the server's event loop (AddNonBlocking): it reads,
+  // and hands everything that would wait elsewhere.
+  auto payment = StartPayment(request, *caller, order, /*may_block=*/false);
+  if (!payment && payment.error().code == "app.would_block") {
+    // argon2id or a PIN failure to count: the whole payment on a blocking thread.
+    return http::Response::Blocking([this, request, caller = *caller, order] {
+      return PaymentResponse(Pay(request, caller, order));
+    });
+  }
+  if (!payment) return PaymentResponse(payment.error());
+  // The switch's writer answers when the group commit is durable; the
+  // connection's thread does not wait for it, so a commit carries as many
+  // sends as are in flight, whatever the number of server threads. The
+  // answer and the Reply may come in either order.
+  struct Answer {
+    std::mutex mutex;
+    std::optional<Result<ipn::TransactionView>> view;
+    http::Reply reply;
+  };
+  auto answer = std::make_shared<Answer>();
+  auto deliver = [this, payment = *payment](const http::Reply& reply, Result<ipn::TransactionView> view) {
+    // Made on the connection's thread. FinishPayment writes the payer's row
+    // only when the switch did not (a retry that lost the race to its
+    // twin): rare, and then this thread waits for one commit.
+    reply([this, payment, view = std::move(view)]() mutable {
+      return PaymentResponse(FinishPayment(*payment, std::move(view)));
+    });
+  };
+  std::shared_ptr<const ipn::SendRequest> send(*payment, &(*payment)->send);
+  const bool started = network_.SendAsync(std::move(send), [answer, deliver](Result<ipn::TransactionView> view) {
+    std::unique_lock lock(answer->mutex);
+    if (!answer->reply) {
+      answer->view = std::move(view);
+      return;
+    }
+    http::Reply reply = std::move(answer->reply);
+    lock.unlock();
+    deliver(reply, std::move(view));
+  });
+  if (!started) {
+    // The step-by-step path: institutions called one by one, several commits.
+    return http::Response::Blocking([this, payment = *payment] {
+      return PaymentResponse(FinishPayment(*payment, network_.Send(payment->send)));
+    });
+  }
+  return http::Response::Later([answer, deliver](http::Reply reply) {
+    std::unique_lock lock(answer->mutex);
+    if (!answer->view) {
+      answer->reply = std::move(reply);
+      return;
+    }
+    Result<ipn::TransactionView> view = std::move(*answer->view);
+    lock.unlock();
+    deliver(reply, std::move(view));
+  });
 }
 
 http::Response AppImpl::Limits(http::Request& request) {

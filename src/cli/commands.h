@@ -22,10 +22,11 @@ struct ServeOptions {
   std::string address = "127.0.0.1";
   std::string db = "sqlite:data-run/lahza.db";
   std::string web = "web";
-  // Handlers block while their transfer's commit is made durable; group
-  // commit needs many in flight, so the pool is larger than the core count
-  // (see docs/api.md, Performance).
-  int threads = 32;
+  // Event loops (0: one per core): they serve every connection and the
+  // non-blocking routes (a payment waits for its commit without holding one).
+  int threads = 0;
+  // For the routes that block (a commit, argon2id): as many as may wait at once.
+  int blocking_threads = 32;
   bool quiet = false;
   std::string admin_token;
   std::string pin_hash = "interactive";

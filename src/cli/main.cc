@@ -27,7 +27,10 @@ void AddServeCommand(CLI::App& app) {
   command->add_option("--address", options->address, "address to listen on");
   command->add_option("--db", options->db, "database URL: sqlite:PATH or postgresql://...");
   command->add_option("--web", options->web, "folder of the web front end");
-  command->add_option("--threads", options->threads, "worker threads (0: one per core)");
+  command->add_option("--threads", options->threads, "event-loop threads (0: one per core)");
+  command->add_option("--blocking-threads", options->blocking_threads,
+                      "threads for routes that block (commits, argon2id)")
+      ->check(CLI::Range(1, 1024));
   command->add_flag("--quiet", options->quiet, "no access log");
   command->add_option("--admin-token", options->admin_token, "bearer token for /api/v1/admin (also: LAHZA_ADMIN_TOKEN)")
       ->envname("LAHZA_ADMIN_TOKEN");

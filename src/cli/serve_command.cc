@@ -155,6 +155,7 @@ int Serve(const ServeOptions& options) {
   server_options.address = options.address;
   server_options.port = static_cast<uint16_t>(options.port);
   server_options.threads = options.threads;
+  server_options.blocking_threads = options.blocking_threads;
   server_options.access_log = !options.quiet;
   http::Server server(router, server_options);
   if (auto started = server.Start(); !started) {

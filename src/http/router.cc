@@ -104,36 +104,71 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(route));
 }
 
-Response Router::Dispatch(Request& request) const {
+void Router::AddNonBlocking(std::string method, std::string pattern, Handler handler) {
+  Add(std::move(method), std::move(pattern), std::move(handler));
+  routes_.back().may_block = false;
+}
+
+bool Router::MayBlock(const Request& request) const {
+  std::map<std::string, std::string> params;
+  bool path_known = false;
+  const Route* route = Find(request, &params, &path_known);
+  return route != nullptr && route->may_block;
+}
+
+Response Response::Later(std::function<void(Reply)> start) {
+  Response response;
+  response.later = std::move(start);
+  return response;
+}
+
+Response Response::Blocking(std::function<Response()> rest) {
+  Response response;
+  response.blocking = std::move(rest);
+  return response;
+}
+
+const Router::Route* Router::Find(const Request& request, std::map<std::string, std::string>* params,
+                                  bool* path_known) const {
   // Percent-decode each segment after splitting so an encoded '/' cannot
   // change which route matches.
   std::vector<std::string> path = SplitPath(request.path);
   for (std::string& segment : path) segment = PercentDecode(segment, false);
-  bool path_known = false;
+  *path_known = false;
   // Exact routes first, then catch-all ("*") routes as a fallback, whatever
   // the order they were added in; a catch-all never turns a 404 into a 405.
   for (int pass = 0; pass < 2; ++pass)
   for (const Route& route : routes_) {
     bool wildcard = !route.segments.empty() && route.segments.back() == "*";
     if (wildcard != (pass == 1)) continue;
-    std::map<std::string, std::string> params;
-    if (!Matches(route.segments, path, &params)) continue;
+    params->clear();
+    if (!Matches(route.segments, path, params)) continue;
     bool head_as_get = request.method == "HEAD" && route.method == "GET";
     if (route.method != request.method && !head_as_get) {
-      path_known = path_known || !wildcard;
+      *path_known = *path_known || !wildcard;
       continue;
     }
-    request.params = std::move(params);
-    try {
-      return route.handler(request);
-    } catch (const std::exception& e) {
-      spdlog::error("request {} {} {}: handler threw: {}", request.request_id, request.method, request.path,
-                    e.what());
-      return ErrorResponse(500, Error("internal", e.what()));
-    }
+    return &route;
   }
-  if (path_known) return ErrorResponse(405, Error("http.method_not_allowed"));
-  return ErrorResponse(404, Error("http.not_found"));
+  return nullptr;
+}
+
+Response Router::Dispatch(Request& request) const {
+  std::map<std::string, std::string> params;
+  bool path_known = false;
+  const Route* route = Find(request, &params, &path_known);
+  if (route == nullptr) {
+    if (path_known) return ErrorResponse(405, Error("http.method_not_allowed"));
+    return ErrorResponse(404, Error("http.not_found"));
+  }
+  request.params = std::move(params);
+  try {
+    return route->handler(request);
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} {}: handler threw: {}", request.request_id, request.method, request.path,
+                  e.what());
+    return ErrorResponse(500, Error("internal", e.what()));
+  }
 }
 
 std::vector<RouteInfo> Router::Routes() const {

@@ -36,11 +36,33 @@ struct Request {
   const std::string& Param(const std::string& name) const;
 };
 
+struct Response;
+
+// Hands a deferred response back to its connection (see Response::Later).
+// Call it exactly once, from any thread; `make` then runs on the
+// connection's own thread, and what it returns is sent.
+using Reply = std::function<void(std::function<Response()> make)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set by Later: the handler's work answers after the handler returns.
+  std::function<void(Reply)> later;
+  // Set by Blocking: the rest of the handler, to run where it may block.
+  std::function<Response()> blocking;
+
+  // For a handler whose answer waits on work that must not hold the
+  // connection's thread (a payment waiting for the switch's group commit):
+  // the server calls `start` right away with the connection's Reply, and
+  // answers when the work calls it. Until then the connection reads nothing
+  // more; a server stopping waits for it like for any busy connection.
+  static Response Later(std::function<void(Reply)> start);
+  // For a non-blocking route (Router::AddNonBlocking) that finds it must
+  // block after all (a PIN not checked recently needs argon2id): the server
+  // runs `rest` on its blocking pool and answers what it returns.
+  static Response Blocking(std::function<Response()> rest);
 };
 
 using Handler = std::function<Response(Request&)>;
@@ -55,7 +77,16 @@ class Router {
   // Patterns are literal segments and ":name" segments; a final "*" segment
   // matches the rest of the path (used for static files). Adding the same
   // method+pattern twice is a programming error (asserted).
+  // The handler may block its thread (a commit, slow hashing): the server
+  // runs it on its pool of blocking threads.
   void Add(std::string method, std::string pattern, Handler handler);
+  // The handler never waits: it may read, and whatever must wait (a commit)
+  // it answers through Response::Later. The server runs it on the event
+  // loop's own thread, without a hand-off to the blocking pool.
+  void AddNonBlocking(std::string method, std::string pattern, Handler handler);
+  // Whether the route `request` goes to may block; false when no route
+  // matches (the 404 and 405 answers are immediate).
+  bool MayBlock(const Request& request) const;
 
   // Dispatches: 404 JSON error when no pattern matches the path, 405 when the
   // path matches under another method. Exceptions escaping a handler become a
@@ -71,7 +102,11 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    bool may_block = true;
   };
+  // The route for `request` (its params in `params`), else null and
+  // `path_known` says whether another method would have matched.
+  const Route* Find(const Request& request, std::map<std::string, std::string>* params, bool* path_known) const;
   std::vector<Route> routes_;
 };
 

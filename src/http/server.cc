@@ -9,7 +9,9 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 #include <set>
 #include <thread>
@@ -48,6 +50,18 @@ bool AcceptableRequestId(std::string_view id) {
 
 }  // namespace
 
+// Sessions waiting for a deferred response (Response::Later). The Reply may
+// be called from any thread, even after the server is gone (a payment whose
+// commit outlasted Stop's grace period), so it holds only this gate, never
+// the session or the server: the gate holds the waiting sessions, and Stop
+// closes it before the server's loop and sessions go.
+struct ReplyGate {
+  std::mutex mutex;
+  bool open = true;
+  std::map<uint64_t, std::shared_ptr<Session>> waiting;  // by deferral, numbered from 1
+  uint64_t deferrals = 0;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server::Impl& server);
@@ -57,8 +71,18 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session();
 
  private:
+  // What answering needs from a request once the request itself is gone.
+  struct Answering {
+    std::string request_id, remote_ip, method, path;
+    bool keep_alive = false;
+    std::chrono::steady_clock::time_point started;
+  };
+
   void Read();
   void OnRead(beast::error_code ec);
+  void Answer(Response response, const Answering& answering, bool on_loop);
+  void AnswerLater(std::function<void(Reply)> start, const Answering& answering);
+  void Respond(Response response, const Answering& answering);
   void Send(Response response, bool keep_alive, bool head);
   void Close();
 
@@ -76,6 +100,7 @@ struct Server::Impl {
   std::mutex mutex;
   std::condition_variable changed;
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
+  std::shared_ptr<ReplyGate> replies = std::make_shared<ReplyGate>();
   size_t live_sessions = 0;
   size_t accepted = 0;
   bool stopped = false;
@@ -88,6 +113,11 @@ struct Server::Impl {
   // (an acceptor is not safe for concurrent use).
   tcp::acceptor acceptor{net::make_strand(ioc)};
   std::vector<std::thread> threads;
+  std::optional<net::thread_pool> blocking;  // Router::Add's routes (see ServerOptions)
+  // The loop must not run out of work while a session waits for a blocking
+  // handler or a deferred reply (it then has no operation pending): the
+  // loop's threads would return, and the answer would never be written.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::atomic<bool> stopping{false};
   bool started = false;
   uint16_t port = 0;
@@ -179,20 +209,101 @@ void Session::OnRead(beast::error_code ec) {
   std::string offered = request.Header("x-request-id");
   request.request_id = AcceptableRequestId(offered) ? offered : NewRequestId();
 
-  Response response;
+  Answering answering{request.request_id, request.remote_ip, request.method, request.path,
+                      beast_request.keep_alive(), started};
   if (request.path.empty() || request.path[0] != '/') {
-    response = ErrorResponse(400, Error("http.bad_request", "target is not an absolute path"));
-  } else {
-    response = server_.router.Dispatch(request);
+    return Respond(ErrorResponse(400, Error("http.bad_request", "target is not an absolute path")), answering);
   }
-  response.headers.emplace_back("X-Request-Id", request.request_id);
+  if (server_.blocking && server_.router.MayBlock(request)) {
+    // Off the event loop: its other connections go on meanwhile.
+    net::post(*server_.blocking, [self = shared_from_this(), request = std::move(request), answering]() mutable {
+      self->Answer(self->server_.router.Dispatch(request), answering, false);
+    });
+    return;
+  }
+  Answer(server_.router.Dispatch(request), answering, true);
+}
+
+// Sends `response`, or what it stands for: a Later one when its work
+// replies, a Blocking one once its rest has run on the blocking pool.
+// `on_loop`: called on this session's event loop (else a pool thread).
+void Session::Answer(Response response, const Answering& answering, bool on_loop) {
+  if (response.later) return AnswerLater(std::move(response.later), answering);
+  if (response.blocking) {
+    auto rest = [self = shared_from_this(), rest = std::move(response.blocking), answering] {
+      Response made;
+      try {
+        made = rest();
+      } catch (const std::exception& e) {
+        spdlog::error("request {} {} {}: handler threw: {}", answering.request_id, answering.method, answering.path,
+                      e.what());
+        made = ErrorResponse(500, Error("internal", e.what()));
+      }
+      self->Answer(std::move(made), answering, false);
+    };
+    if (on_loop && server_.blocking) return net::post(*server_.blocking, std::move(rest));
+    rest();
+    return;
+  }
+  if (on_loop) return Respond(std::move(response), answering);
+  net::post(stream_.get_executor(), [self = shared_from_this(), response = std::move(response), answering]() mutable {
+    self->Respond(std::move(response), answering);
+  });
+}
+
+// A deferred response (Response::Later): whoever finishes the work calls the
+// Reply, from any thread; the response is made and sent on this session's
+// own executor. If `start` throws before replying, the answer is a 500 and a
+// later reply is dropped: a connection is answered once.
+void Session::AnswerLater(std::function<void(Reply)> start, const Answering& answering) {
+  std::shared_ptr<ReplyGate> gate = server_.replies;
+  uint64_t key = 0;
+  {
+    std::lock_guard lock(gate->mutex);
+    key = ++gate->deferrals;
+    gate->waiting[key] = shared_from_this();  // nothing else holds it until the reply
+  }
+  Reply reply = [gate, key, answering](std::function<Response()> make) {
+    std::lock_guard lock(gate->mutex);
+    auto waiting = gate->waiting.find(key);
+    if (!gate->open || waiting == gate->waiting.end()) return;  // answered already, or the server stopped
+    std::shared_ptr<Session> self = std::move(waiting->second);
+    gate->waiting.erase(waiting);
+    // Posted under the gate's lock (Stop closes the gate before the loop
+    // goes), and the only reference moves into the posted handler.
+    auto executor = self->stream_.get_executor();
+    net::post(executor, [self = std::move(self), answering, make = std::move(make)] {
+      Response made;
+      try {
+        made = make();
+      } catch (const std::exception& e) {
+        spdlog::error("request {} {} {}: deferred response threw: {}", answering.request_id, answering.method,
+                      answering.path, e.what());
+        made = ErrorResponse(500, Error("internal", e.what()));
+      }
+      self->Respond(std::move(made), answering);
+    });
+  };
+  try {
+    start(reply);
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} {}: handler threw: {}", answering.request_id, answering.method, answering.path,
+                  e.what());
+    Reply fallback = reply;  // a no-op if the work has replied already
+    fallback([what = std::string(e.what())] { return ErrorResponse(500, Error("internal", what)); });
+  }
+}
+
+void Session::Respond(Response response, const Answering& answering) {
+  response.headers.emplace_back("X-Request-Id", answering.request_id);
   if (server_.options.access_log) {
-    auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("{} {} {} {} {} {}B {:.1f}ms", request.request_id, request.remote_ip, request.method,
-                 request.path, response.status, response.body.size(), micros / 1000.0);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                        answering.started)
+                      .count();
+    spdlog::info("{} {} {} {} {} {}B {:.1f}ms", answering.request_id, answering.remote_ip, answering.method,
+                 answering.path, response.status, response.body.size(), micros / 1000.0);
   }
-  Send(std::move(response), beast_request.keep_alive() && !server_.stopping, request.method == "HEAD");
+  Send(std::move(response), answering.keep_alive && !server_.stopping, answering.method == "HEAD");
 }
 
 void Session::Send(Response response, bool keep_alive, bool head) {
@@ -244,6 +355,8 @@ Status Server::Start() {
   if (ec) return Error("http.listen_failed", ec.message());
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->Accept();
+  if (impl_->options.blocking_threads > 0) impl_->blocking.emplace(impl_->options.blocking_threads);
+  impl_->keep_running.emplace(impl_->ioc.get_executor());
   int count = Impl::ThreadCount(impl_->options);
   for (int i = 0; i < count; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->started = true;
@@ -284,9 +397,23 @@ void Server::Stop() {
     std::unique_lock lock(impl_->mutex);
     impl_->changed.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->live_sessions == 0; });
   }
+  impl_->keep_running.reset();
   impl_->ioc.stop();
   for (std::thread& thread : impl_->threads) thread.join();
   impl_->threads.clear();
+  // Blocking handlers still running finish; what they answer is queued on
+  // the stopped loop and dropped with it.
+  if (impl_->blocking) impl_->blocking->join();
+  // Replies from here on are dropped, and sessions still waiting for one
+  // (work that outlasted the grace period) go now, while the server they
+  // report to exists. Dropped outside the gate's lock: ~Session takes ours.
+  std::map<uint64_t, std::shared_ptr<Session>> abandoned;
+  {
+    std::lock_guard lock(impl_->replies->mutex);
+    impl_->replies->open = false;
+    abandoned.swap(impl_->replies->waiting);
+  }
+  abandoned.clear();
   std::lock_guard lock(impl_->mutex);
   impl_->sessions.clear();
   impl_->stopped = true;

@@ -17,7 +17,13 @@ class Session;
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;               // 0: any free port (see Server::port())
-  int threads = 0;                 // 0: one per core (at least 2)
+  // Event-loop threads: they read and write every connection and run the
+  // non-blocking routes (Router::AddNonBlocking). 0: one per core (at least 2).
+  int threads = 0;
+  // Threads for the routes that may block (Router::Add): a handler waiting
+  // for a commit or hashing a PIN holds one of these, never an event loop.
+  // 0: blocking routes run on the event loops too.
+  int blocking_threads = 32;
   size_t max_body_bytes = 64 * 1024;
   size_t max_header_bytes = 16 * 1024;
   // A request (headers and body) must arrive within this; also the idle

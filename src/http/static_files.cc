@@ -38,7 +38,7 @@ std::optional<std::string> ReadFile(const std::filesystem::path& path) {
 }  // namespace
 
 void AddHealthRoute(Router& router) {
-  router.Add("GET", "/healthz", [](Request&) { return Json({{"status", "ok"}}); });
+  router.AddNonBlocking("GET", "/healthz", [](Request&) { return Json({{"status", "ok"}}); });
 }
 
 void AddStaticRoutes(Router& router, std::string web_dir) {

@@ -677,7 +677,7 @@ Result<std::optional<TransactionView>> Switch::Impl::FindRequest(const SendReque
   return std::optional<TransactionView>(std::move(*view));
 }
 
-Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
+Result<std::unique_ptr<Switch::Impl::PreparedSend>> Switch::Impl::PrepareSend(const SendRequest& request) {
   LAHZA_TRY(CheckText(request.user_id, 64, "user_id", true));
   LAHZA_TRY(CheckText(request.client_request_id, 64, "client_request_id", true));
   LAHZA_TRY(CheckText(request.channel, 32, "channel", true));
@@ -694,7 +694,11 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   if (!reads.ok()) return reads.error();
   auto existing = FindRequest(request, reads->get());
   if (!existing.ok()) return existing.error();
-  if (existing->has_value()) return std::move(**existing);
+  auto prepared = std::make_unique<PreparedSend>();
+  if (existing->has_value()) {
+    prepared->replay = std::move(**existing);
+    return prepared;
+  }
 
   if (!FindInstitution(request.payer_participant)) return Error("ipn.participant_unknown", request.payer_participant);
   auto route = RoutePayee(request.payee, reads->get());
@@ -717,27 +721,41 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
   CairoTime cairo = ToCairo(clock_->Now());
   std::string month = std::to_string(cairo.year) + "-" + TwoDigits(cairo.month);
   std::string day = month + "-" + TwoDigits(cairo.day);
-  std::string ir;
   int64_t now = internal::NowMs();
   int64_t hold_expires = now + options_.hold_timeout_seconds * 1000;
 
-  SendRecord record;
+  prepared->route = std::move(*route);
+  SendRecord& record = prepared->record;
   record.request = &request;
-  record.route = &*route;
+  record.route = &prepared->route;
   record.policy = policy;
   record.fee = *fee;
   record.day = std::move(day);
   record.month = std::move(month);
   record.created_ms = now;
   record.hold_expires_ms = hold_expires;
-  record.direct = PrepareDirect(request, *route, record, **reads);
-  reads->reset();  // nothing below reads in it: the writer must not wait on this snapshot
+  record.direct = PrepareDirect(request, prepared->route, record, **reads);
+  return prepared;  // `reads` ends here: the writer must not wait on this snapshot
+}
+
+Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
+  auto prepared = PrepareSend(request);
+  if (!prepared.ok()) return prepared.error();
+  if ((*prepared)->replay) return std::move(*(*prepared)->replay);
+  return FinishSend(request, **prepared);
+}
+
+// Writes the send's record (and, on the direct path, all of it) and waits
+// for the outcome; on the step-by-step path, then runs the steps.
+Result<TransactionView> Switch::Impl::FinishSend(const SendRequest& request, PreparedSend& prepared) {
+  SendRecord& record = prepared.record;
+  std::string ir;
   const store::BatchWriter::Job record_job = [&](store::Transaction& tx) {
     record.ir = ir;
     return RecordSend(tx, record);
   };
   Status recorded = Error("ipn.internal", "not recorded");
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < kRecordAttempts; ++attempt) {
     ir = generator_->Next().str();
     recorded = writer_->Run(record_job);
     if (recorded.ok() || recorded.error().code != "ipn.duplicate_request") break;
@@ -752,8 +770,52 @@ Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
     Notify(record.notifications);
     return std::move(record.view);
   }
-  Process(ir, request, *route, *fee);
+  Process(ir, request, prepared.route, record.fee);
   return ReadView(ir);
+}
+
+bool Switch::Impl::SendAsync(std::shared_ptr<const SendRequest> request,
+                             std::function<void(Result<TransactionView>)> done) {
+  auto prepared = PrepareSend(*request);
+  if (!prepared.ok()) {
+    done(prepared.error());
+    return true;
+  }
+  if ((*prepared)->replay) {
+    done(std::move(*(*prepared)->replay));
+    return true;
+  }
+  // The step-by-step path calls institutions and commits several times.
+  if (!(*prepared)->record.direct) return false;
+  RecordDirect(std::move(request), std::shared_ptr<PreparedSend>(std::move(*prepared)), std::move(done), 0);
+  return true;
+}
+
+// One attempt at writing a direct send through the writer without waiting
+// for it. Its continuation runs on the writer's thread: it only reads (a
+// retry's idempotency lookup, rare) and hands the outcome on.
+void Switch::Impl::RecordDirect(std::shared_ptr<const SendRequest> request, std::shared_ptr<PreparedSend> prepared,
+                                std::function<void(Result<TransactionView>)> done, int attempt) {
+  std::string ir = generator_->Next().str();
+  store::BatchWriter::Job job = [this, prepared, ir](store::Transaction& tx) {
+    prepared->record.ir = ir;
+    return RecordSend(tx, prepared->record);
+  };
+  writer_->Submit(std::move(job), [this, request = std::move(request), prepared, done = std::move(done),
+                                   attempt](Status recorded) mutable {
+    if (recorded.ok()) {
+      Notify(prepared->record.notifications);
+      return done(std::move(prepared->record.view));
+    }
+    if (recorded.error().code != "ipn.duplicate_request" || attempt + 1 >= kRecordAttempts) {
+      return done(recorded.error());
+    }
+    // As in Send: a concurrent retry won the insert, or the IR was taken.
+    auto again = FindRequest(*request);
+    if (!again.ok()) return done(again.error());
+    if (again->has_value()) return done(std::move(**again));
+    RecordDirect(std::move(request), std::move(prepared), std::move(done), attempt + 1);
+  });
 }
 
 // The happy path writes the transaction twice: "initiated" before any money
@@ -1202,6 +1264,9 @@ Status Switch::SetDefaultAccount(std::string_view m, std::string_view p, std::st
 }
 Result<PayeeLookup> Switch::Lookup(const PayeeId& payee) { return impl_->Lookup(payee); }
 Result<TransactionView> Switch::Send(const SendRequest& request) { return impl_->Send(request); }
+bool Switch::SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done) {
+  return impl_->SendAsync(std::move(request), std::move(done));
+}
 Result<TransactionView> Switch::GetTransaction(std::string_view ir) { return impl_->GetTransaction(ir); }
 Result<Usage> Switch::GetUsage(std::string_view user, std::string_view channel) {
   return impl_->GetUsage(user, channel);

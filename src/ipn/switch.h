@@ -263,6 +263,17 @@ class Switch {
   // ipn.limit_monthly), ipn.idempotency_mismatch. Once a transaction exists
   // the result is its view, whatever its state.
   Result<TransactionView> Send(const SendRequest& request);
+  // Send without blocking the caller, for a thread that must not wait (an
+  // event loop): `done` gets what Send would have returned. A send decided
+  // in one step (the direct path) is written by the switch's writer, and
+  // `done` runs on the writer's thread once it is durable: it must not
+  // block, nor start another send or write (hand the work to another
+  // thread). Checks that fail and replays of an earlier request are answered
+  // at once, on the caller's thread. A send that needs the step-by-step path
+  // (institutions called one by one, several commits) is not started:
+  // false, nothing written and `done` not called — call Send on a thread
+  // that may block. The request is kept alive until `done`.
+  bool SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done);
   // ipn.transaction_not_found; ir.* for a malformed reference.
   Result<TransactionView> GetTransaction(std::string_view ir);
   Result<Usage> GetUsage(std::string_view user_id, std::string_view channel);

@@ -143,6 +143,22 @@ class Switch::Impl {
   Result<TransactionView> GetTransaction(std::string_view ir);
   Result<std::optional<TransactionView>> FindRequest(const SendRequest& request, store::Transaction* reads = nullptr);
   Result<TransactionView> Send(const SendRequest& request);
+  bool SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done);
+  // Send in two parts: what happens before anything is written (checks,
+  // the idempotency lookup, routing, limits, the fee, whether the direct
+  // path applies; an earlier answer to the same request ends it), then the
+  // writing. A PreparedSend does not move: its record points into it.
+  struct PreparedSend {
+    std::optional<TransactionView> replay;
+    Route route;
+    SendRecord record;
+  };
+  Result<std::unique_ptr<PreparedSend>> PrepareSend(const SendRequest& request);
+  Result<TransactionView> FinishSend(const SendRequest& request, PreparedSend& prepared);
+  void RecordDirect(std::shared_ptr<const SendRequest> request, std::shared_ptr<PreparedSend> prepared,
+                    std::function<void(Result<TransactionView>)> done, int attempt);
+  // Tries at writing a send's record: a new IR after a clash.
+  static constexpr int kRecordAttempts = 3;
   void Process(const std::string& ir, const SendRequest& request, const Route& route, int64_t fee);
   // direct_send.cc
   static std::string Canonical(const SendRequest& request);  // the idempotency fingerprint

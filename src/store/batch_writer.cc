@@ -20,6 +20,10 @@ struct BatchWriter::Pending {
   Status result;
   bool done = false;
   std::condition_variable finished;
+  // Submit's jobs: the writer owns them and calls on_done, instead of waking
+  // a waiter.
+  Job owned_job = {};
+  std::function<void(Status)> on_done = {};
 };
 
 BatchWriter::BatchWriter(Store& store, size_t max_batch, Hooks hooks)
@@ -67,6 +71,22 @@ Status BatchWriter::Run(const Job& job) {
   return pending.result;
 }
 
+void BatchWriter::Submit(Job job, std::function<void(Status)> done) {
+  auto pending = std::make_unique<Pending>();
+  pending->owned_job = std::move(job);
+  pending->job = &pending->owned_job;
+  pending->on_done = std::move(done);
+  {
+    std::lock_guard lock(mutex_);
+    if (!stop_) {
+      queue_.push_back(pending.release());
+      queued_.notify_one();
+      return;
+    }
+  }
+  pending->on_done(Error("store.closed", "batch writer is stopping"));
+}
+
 BatchWriter::Stats BatchWriter::stats() const { return Stats{batches_.load(), jobs_.load(), busy_ns_.load()}; }
 
 void BatchWriter::Loop() {
@@ -86,16 +106,22 @@ void BatchWriter::Loop() {
     busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
     ++batches_;
     jobs_ += static_cast<int64_t>(batch.size());
+    std::vector<std::unique_ptr<Pending>> submitted;
     {
       // Notified under the lock: once `done` is seen the waiter returns and
       // its Pending (on its stack) is gone.
       std::lock_guard lock(mutex_);
       for (Pending* p : batch) {
+        if (p->on_done) {
+          submitted.emplace_back(p);
+          continue;
+        }
         p->done = true;
         p->finished.notify_one();
       }
     }
     batch.clear();
+    for (auto& p : submitted) p->on_done(std::move(p->result));
   }
 }
 

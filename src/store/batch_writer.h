@@ -50,6 +50,13 @@ class BatchWriter {
   // the destructor has started: "store.closed".
   Status Run(const Job& job);
 
+  // The same without blocking the caller: `done` gets what Run would have
+  // returned, called on the writer's thread once the commit is durable (or
+  // at once, on the caller's thread, with "store.closed"). `done` must not
+  // block and must not call Run: the writer waits for it, and every other
+  // job with it. Hand anything longer to another thread.
+  void Submit(Job job, std::function<void(Status)> done);
+
   // Counters since construction, for benchmarks and operations: how many
   // batches ran (each one transaction, unless it failed and its jobs were
   // re-run alone), how many jobs they carried, and the wall time the writer

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <vector>
 #include <thread>
 
 #include "core/messages.h"
@@ -222,6 +225,130 @@ TEST_F(ServerTest, GracefulStopFinishesInFlightRequest) {
   ASSERT_TRUE(entered) << "the /slow handler never ran";
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.headers["connection"], "close");
+}
+
+// Routes on the event loop (AddNonBlocking) and on the blocking pool (Add),
+// with one event-loop thread, so that anything a handler holds shows.
+class LoopAndPoolTest : public ::testing::Test {
+ protected:
+  void Start() {
+    ServerOptions options;
+    options.threads = 1;
+    options.blocking_threads = 2;
+    options.access_log = false;
+    server_ = std::make_unique<Server>(router_, options);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void TearDown() override { server_.reset(); }
+
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+// A deferred response is answered from another thread, on a connection that
+// then serves its next request as usual.
+TEST_F(LoopAndPoolTest, LaterIsAnsweredWhenItsWorkReplies) {
+  std::vector<std::thread> workers;
+  router_.AddNonBlocking("GET", "/later", [&](Request&) {
+    return Response::Later([&](Reply reply) {
+      workers.emplace_back([reply] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        reply([] { return Json({{"later", true}}); });
+      });
+    });
+  });
+  router_.AddNonBlocking("GET", "/throws", [](Request&) {
+    return Response::Later([](Reply) { throw std::runtime_error("before replying"); });
+  });
+  router_.AddNonBlocking("GET", "/rest-blocks", [](Request&) {
+    return Response::Blocking([] { return Json({{"blocking", true}}, 201); });
+  });
+  Start();
+  HttpClient client(server_->port());
+  auto first = client.Request("GET", "/later");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(json::parse(first.body)["later"], true);
+  auto second = client.Request("GET", "/later");
+  EXPECT_EQ(second.status, 200);
+  auto thrown = client.Request("GET", "/throws");
+  EXPECT_EQ(thrown.status, 500);
+  EXPECT_EQ(ErrorOf(thrown)["code"], "internal");
+  auto rest = client.Request("GET", "/rest-blocks");
+  EXPECT_EQ(rest.status, 201);
+  for (std::thread& worker : workers) worker.join();
+}
+
+// A blocking handler holds a pool thread, never the event loop: with one
+// loop thread, a non-blocking route still answers meanwhile. (Before the
+// pool, every handler ran on the loop's threads.)
+TEST_F(LoopAndPoolTest, ABlockingHandlerDoesNotHoldTheEventLoop) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool entered = false, released = false;
+  router_.Add("GET", "/block", [&](Request&) {
+    std::unique_lock lock(mutex);
+    entered = true;
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(10), [&] { return released; });
+    return Json({{"released", released}});
+  });
+  router_.AddNonBlocking("GET", "/quick", [](Request&) { return Json({{"quick", true}}); });
+  Start();
+  HttpClient blocked(server_->port());
+  std::thread waiting([&] {
+    auto response = blocked.Request("GET", "/block");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(json::parse(response.body)["released"], true);
+  });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  HttpClient quick(server_->port());
+  auto started = std::chrono::steady_clock::now();
+  auto response = quick.Request("GET", "/quick");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_FALSE(released) << "/quick had to wait for /block";
+    released = true;
+  }
+  changed.notify_all();
+  waiting.join();
+}
+
+// A reply that comes after the server stopped (work that outlasted Stop's
+// grace period) is dropped: no crash, no write on a closed loop.
+TEST_F(LoopAndPoolTest, AReplyAfterStopIsDropped) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::optional<Reply> kept;
+  router_.AddNonBlocking("GET", "/never", [&](Request&) {
+    return Response::Later([&](Reply reply) {
+      std::lock_guard lock(mutex);
+      kept = std::move(reply);
+      changed.notify_all();
+    });
+  });
+  Start();
+  std::thread client_thread([&] {
+    HttpClient client(server_->port());
+    try {
+      client.Request("GET", "/never");  // answered by nothing: the connection closes at Stop
+    } catch (const std::exception&) {
+      // The client's retry on the closed connection finds the server gone.
+    }
+  });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return kept.has_value(); }));
+  }
+  server_->Stop();  // waits up to 5 s for the busy connection, then gives up on it
+  (*kept)([] { return Json({{"too", "late"}}); });
+  server_.reset();
+  (*kept)([] { return Json({{"far", "too late"}}); });
+  client_thread.join();
 }
 
 TEST(MessagesTest, EveryHttpCodeHasBothLanguages) {

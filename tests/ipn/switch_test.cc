@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <optional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -175,6 +177,64 @@ TEST_P(SwitchTest, DirectSendsDeriveTheirFirstStepsAndNotificationsFromTheirRow)
   ASSERT_TRUE(failed_notes.ok());
   ASSERT_EQ(failed_notes->size(), 1u);
   EXPECT_EQ((*failed_notes)[0].kind, "failed");
+  ExpectLedgerHealthy();
+}
+
+// SendAsync, for a thread that must not wait: a direct send is answered by
+// the writer once durable, exactly as Send would; failed checks and replays
+// at once, on the caller's thread; a send that needs the step-by-step path is
+// not started at all (false, nothing written), for the caller to Send it
+// where it may block.
+TEST_P(SwitchTest, SendAsyncAnswersDirectSendsAfterTheCommitAndLeavesTheRestToSend) {
+  World();
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::optional<Result<TransactionView>> answer;
+  std::thread::id answered_on;
+  auto send_async = [&](SendRequest r) {
+    answer.reset();
+    return sw_->SendAsync(std::make_shared<const SendRequest>(std::move(r)), [&](Result<TransactionView> view) {
+      std::lock_guard lock(mutex);
+      answer = std::move(view);
+      answered_on = std::this_thread::get_id();
+      answered.notify_all();
+    });
+  };
+  auto wait = [&] {
+    std::unique_lock lock(mutex);
+    EXPECT_TRUE(answered.wait_for(lock, std::chrono::seconds(10), [&] { return answer.has_value(); }));
+  };
+
+  ASSERT_TRUE(send_async(ToCib(100'000, "async-1")));
+  wait();
+  ASSERT_TRUE(answer->ok()) << answer->error().code;
+  const TransactionView sent = **answer;
+  EXPECT_EQ(sent.state, TransferState::kCompleted);
+  EXPECT_NE(answered_on, std::this_thread::get_id()) << "the writer answers a direct send";
+  auto read = sw_->GetTransaction(sent.ir);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->state, TransferState::kCompleted);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000 + 100'000);
+
+  // A replay and a refused check: answered before SendAsync returns.
+  ASSERT_TRUE(send_async(ToCib(100'000, "async-1")));
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->ok());
+  EXPECT_EQ((*answer)->ir, sent.ir);
+  ASSERT_TRUE(send_async(ToCib(0, "async-zero")));
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_FALSE(answer->ok());
+  EXPECT_EQ(answer->error().code, "ipn.amount_invalid");
+
+  // The payee's bank down: the step-by-step path, left to Send.
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{Fault::Kind::kDown}).ok());
+  EXPECT_FALSE(send_async(ToCib(100'000, "async-down")));
+  EXPECT_FALSE(answer.has_value());
+  auto none = store_->Execute("SELECT COUNT(*) FROM ipn_transactions WHERE client_request_id = 'async-down'", {},
+                              store::Mode::kRead);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(store::AsInt(none->rows[0][0]), 0);
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
   ExpectLedgerHealthy();
 }
 

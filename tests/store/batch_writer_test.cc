@@ -6,6 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -64,6 +70,50 @@ TEST_P(BatchWriterTest, ConcurrentJobsAreAllAppliedOnceAndAnsweredOneByOne) {
   EXPECT_EQ(ok.load(), kThreads * kPerThread / 2);
   EXPECT_EQ(taken.load(), kThreads * kPerThread / 2);
   EXPECT_EQ(Count(), kThreads * kPerThread / 2);
+}
+
+// Submit: the same jobs without a waiting caller. Each `done` gets its job's
+// own answer once the commit is durable (the row is then readable), in a
+// batch with jobs that Run waits for; a writer destroyed with submitted jobs
+// still queued runs and answers them first.
+TEST_P(BatchWriterTest, SubmittedJobsAreAnsweredAfterTheirCommit) {
+  auto writer = std::make_unique<BatchWriter>(*store_, 64);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<int64_t, std::string> answers;  // id -> "" (ok) or the error code
+  std::map<int64_t, int64_t> visible;      // id -> rows with that id when its answer came
+  constexpr int kJobs = 40;
+  for (int64_t id = 0; id < kJobs; ++id) {
+    // Ids 0..19 twice: the second of each pair is refused.
+    writer->Submit(Insert(id % 20, "submitted"), [&, id](Status done) {
+      int64_t rows = Count("id = " + std::to_string(id % 20));
+      std::lock_guard lock(mutex);
+      answers[id] = done.ok() ? "" : done.error().code;
+      visible[id] = rows;
+      changed.notify_all();
+    });
+  }
+  EXPECT_EQ(writer->Run(Insert(100, "waited")).ok(), true);
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return answers.size() == kJobs; }));
+  }
+  for (int64_t id = 0; id < kJobs; ++id) {
+    EXPECT_EQ(answers[id], id < 20 ? "" : "test.taken") << id;
+    EXPECT_EQ(visible[id], 1) << "answered before its commit was visible: " << id;
+  }
+  EXPECT_EQ(Count(), 21);
+  writer.reset();
+  auto slow = std::make_unique<BatchWriter>(*store_, 1);
+  std::atomic<int> answered{0};
+  slow->Submit([](Transaction&) -> Status {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return {};
+  }, [&](Status done) { if (done.ok()) ++answered; });
+  slow->Submit(Insert(200, "queued"), [&](Status done) { if (done.ok()) ++answered; });
+  slow.reset();  // finishes queued jobs, then stops
+  EXPECT_EQ(answered.load(), 2);
+  EXPECT_EQ(Count("id = 200"), 1);
 }
 
 TEST_P(BatchWriterTest, ARefusalRollsBackOnlyItsOwnJob) {
