@@ -13,7 +13,8 @@
 // their own, against which a transfer's cost can be read.
 //
 //   lahza_http_bench [--db sqlite:/tmp/x.db] [--connections 64] [--seconds 10] [--customers 200]
-//                    [--threads N] [--pin-hash min|interactive] [--route send|healthz]
+//                    [--threads N] [--blocking-threads 32] [--pin-hash min|interactive]
+//                    [--route send|healthz]
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,8 @@
-// The HTTP/1.1 server (Boost.Beast inside server.cc only): keep-alive, a
-// thread pool, a body-size cap, read timeouts against slow clients, request
-// ids and an access log, graceful stop.
+// The HTTP/1.1 server (Boost.Beast inside server.cc only): keep-alive, event
+// loops for the connections and the non-blocking routes, a pool for the
+// routes that may block, deferred answers (Response::Later), a body-size cap,
+// read timeouts against slow clients, request ids and an access log,
+// graceful stop.
 #pragma once
 
 #include <cstdint>
