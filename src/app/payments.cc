@@ -420,6 +420,20 @@ http::Response AppImpl::Send(http::Request& request) {
       return PaymentResponse(FinishPayment(*payment, network_.Send(payment->send)));
     });
   }
+  {
+    std::unique_lock lock(answer->mutex);
+    if (answer->view) {
+      // Answered at once, on this thread: a refused check, or a replay of an
+      // earlier request, whose history row FinishPayment writes again if
+      // missing (a commit to wait for: on the blocking pool).
+      Result<ipn::TransactionView> view = std::move(*answer->view);
+      lock.unlock();
+      if (!view) return PaymentResponse(view);
+      return http::Response::Blocking([this, payment = *payment, view = std::move(view)]() mutable {
+        return PaymentResponse(FinishPayment(*payment, std::move(view)));
+      });
+    }
+  }
   return http::Response::Later([answer, deliver](http::Reply reply) {
     std::unique_lock lock(answer->mutex);
     if (!answer->view) {

@@ -132,6 +132,36 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(Code(Move("fund-" + std::to_string(funded_++), kBank, account, amount)), TransferCode::kOk);
   }
 
+  // Two ledgers with their own stores on one fresh database, as two
+  // processes would be, and the bank, Alice (who cannot overdraw) and Bob,
+  // created through the first.
+  struct TwoLedgers {
+    std::unique_ptr<store::Store> store_a, store_b;
+    std::unique_ptr<Ledger> a, b;
+  };
+  TwoLedgers OpenTwoLedgers() {
+    TwoLedgers two;
+    // FreshUrl names a database of its own that every Open(url) shares.
+    const std::string url = store::FreshUrl(GetParam());
+    EXPECT_FALSE(url.empty());
+    auto store_a = store::Open(url);
+    auto store_b = store::Open(url);
+    EXPECT_TRUE(store_a.ok() && store_b.ok());
+    if (!store_a.ok() || !store_b.ok()) return two;
+    two.store_a = std::move(*store_a);
+    two.store_b = std::move(*store_b);
+    auto ledger_a = Ledger::Open(*two.store_a);
+    auto ledger_b = Ledger::Open(*two.store_b);
+    EXPECT_TRUE(ledger_a.ok() && ledger_b.ok());
+    if (!ledger_a.ok() || !ledger_b.ok()) return two;
+    two.a = std::move(*ledger_a);
+    two.b = std::move(*ledger_b);
+    EXPECT_TRUE(two.a->CreateAccounts(two_ledger_accounts_).ok());
+    return two;
+  }
+  const std::vector<Account> two_ledger_accounts_ = {
+      MakeAccount(kBank), MakeAccount(kAlice, account_flags::kDebitsMustNotExceedCredits), MakeAccount(kBob)};
+
   int funded_ = 0;
   bool check_totals_ = true;
   std::atomic<int64_t> now_{kStart};
@@ -689,25 +719,13 @@ TEST_P(LedgerTest, ConcurrentTransfersConserveTotals) {
 // Two ledgers with their own stores on one database, as two processes would
 // be: they race to spend the same money and never overdraw it.
 TEST_P(LedgerTest, TwoLedgersOnOneDatabaseNeverDoubleSpend) {
-  // FreshUrl names a database of its own that every Open(url) shares.
-  const std::string url = store::FreshUrl(GetParam());
-  ASSERT_FALSE(url.empty());
-  auto store_a = store::Open(url);
-  auto store_b = store::Open(url);
-  ASSERT_OK(store_a);
-  ASSERT_OK(store_b);
-  auto ledger_a = Ledger::Open(**store_a);
-  auto ledger_b = Ledger::Open(**store_b);
-  ASSERT_OK(ledger_a);
-  ASSERT_OK(ledger_b);
-  std::vector<Account> accounts = {MakeAccount(kBank), MakeAccount(kAlice, account_flags::kDebitsMustNotExceedCredits),
-                                   MakeAccount(kBob)};
-  ASSERT_OK((*ledger_a)->CreateAccounts(accounts));
-  auto replayed = (*ledger_b)->CreateAccounts(accounts);
+  TwoLedgers two = OpenTwoLedgers();
+  ASSERT_TRUE(two.a && two.b);
+  auto replayed = two.b->CreateAccounts(two_ledger_accounts_);
   ASSERT_OK(replayed);
   for (const AccountResult& r : *replayed) EXPECT_TRUE(r.replayed);
   Transfer fund = Move("fund", kBank, kAlice, 100 * 1'000);
-  ASSERT_OK((*ledger_a)->CreateTransfers(std::span<const Transfer>(&fund, 1)));
+  ASSERT_OK(two.a->CreateTransfers(std::span<const Transfer>(&fund, 1)));
 
   // Each side tries to spend 1,000 x 100 from Alice's 100,000: 200 tries, 100 can succeed.
   std::atomic<int> ok{0};
@@ -720,16 +738,16 @@ TEST_P(LedgerTest, TwoLedgersOnOneDatabaseNeverDoubleSpend) {
       if (r->ok()) ++ok;
     }
   };
-  std::thread a([&] { spend(**ledger_a, "a-"); });
-  std::thread b([&] { spend(**ledger_b, "b-"); });
+  std::thread a([&] { spend(*two.a, "a-"); });
+  std::thread b([&] { spend(*two.b, "b-"); });
   a.join();
   b.join();
   EXPECT_EQ(ok.load(), 100);
-  auto alice = (*ledger_b)->LookupAccount(kAlice);
+  auto alice = two.b->LookupAccount(kAlice);
   ASSERT_OK(alice);
   EXPECT_EQ((*alice)->debits_posted, 100 * 1'000);
   EXPECT_EQ((*alice)->available(), 0);
-  Status invariants = (*ledger_a)->CheckInvariants();
+  Status invariants = two.a->CheckInvariants();
   EXPECT_TRUE(invariants.ok()) << invariants.error().detail;
 }
 
@@ -739,53 +757,42 @@ TEST_P(LedgerTest, TwoLedgersOnOneDatabaseNeverDoubleSpend) {
 // (another process) and a write rolled back to a savepoint must each make it
 // read the accounts afresh; a stale balance would let Alice overspend here.
 TEST_P(LedgerTest, CachedBalancesAreNotTrustedAfterAnotherWriterOrARollback) {
-  const std::string url = store::FreshUrl(GetParam());
-  ASSERT_FALSE(url.empty());
-  auto store_a = store::Open(url);
-  auto store_b = store::Open(url);
-  ASSERT_OK(store_a);
-  ASSERT_OK(store_b);
-  auto ledger_a = Ledger::Open(**store_a);
-  auto ledger_b = Ledger::Open(**store_b);
-  ASSERT_OK(ledger_a);
-  ASSERT_OK(ledger_b);
-  std::vector<Account> accounts = {MakeAccount(kBank), MakeAccount(kAlice, account_flags::kDebitsMustNotExceedCredits),
-                                   MakeAccount(kBob)};
-  ASSERT_OK((*ledger_a)->CreateAccounts(accounts));
+  TwoLedgers two = OpenTwoLedgers();
+  ASSERT_TRUE(two.a && two.b);
   auto one = [](Ledger& ledger, const Transfer& t) {
     auto results = ledger.CreateTransfers(std::span<const Transfer>(&t, 1));
     EXPECT_TRUE(results.ok());
     return results.ok() ? results->at(0).code : TransferCode::kOverflow;
   };
-  ASSERT_EQ(one(**ledger_a, Move("fund-1", kBank, kAlice, 1'000)), TransferCode::kOk);
-  EXPECT_EQ(one(**ledger_a, Move("a-1", kAlice, kBob, 600)), TransferCode::kOk);  // a now holds Alice at 400
-  EXPECT_EQ(one(**ledger_b, Move("b-1", kAlice, kBob, 300)), TransferCode::kOk);  // 100 left
-  EXPECT_EQ(one(**ledger_a, Move("a-2", kAlice, kBob, 200)), TransferCode::kExceedsCredits);
-  EXPECT_EQ(one(**ledger_a, Move("a-3", kAlice, kBob, 100)), TransferCode::kOk);
-  EXPECT_EQ(one(**ledger_b, Move("b-2", kAlice, kBob, 1)), TransferCode::kExceedsCredits);
+  ASSERT_EQ(one(*two.a, Move("fund-1", kBank, kAlice, 1'000)), TransferCode::kOk);
+  EXPECT_EQ(one(*two.a, Move("a-1", kAlice, kBob, 600)), TransferCode::kOk);  // a now holds Alice at 400
+  EXPECT_EQ(one(*two.b, Move("b-1", kAlice, kBob, 300)), TransferCode::kOk);  // 100 left
+  EXPECT_EQ(one(*two.a, Move("a-2", kAlice, kBob, 200)), TransferCode::kExceedsCredits);
+  EXPECT_EQ(one(*two.a, Move("a-3", kAlice, kBob, 100)), TransferCode::kOk);
+  EXPECT_EQ(one(*two.b, Move("b-2", kAlice, kBob, 1)), TransferCode::kExceedsCredits);
 
-  ASSERT_EQ(one(**ledger_a, Move("fund-2", kBank, kAlice, 1'000)), TransferCode::kOk);
-  auto tx = (*store_a)->Begin(store::Mode::kWrite);
+  ASSERT_EQ(one(*two.a, Move("fund-2", kBank, kAlice, 1'000)), TransferCode::kOk);
+  auto tx = two.store_a->Begin(store::Mode::kWrite);
   ASSERT_OK(tx);
   ASSERT_OK((*tx)->Execute("SAVEPOINT undone"));
   std::vector<Transfer> undone = {Move("r-1", kAlice, kBob, 900)};
-  auto applied = (*ledger_a)->ApplyInTransaction(**tx, undone);
+  auto applied = two.a->ApplyInTransaction(**tx, undone);
   ASSERT_OK(applied);
   EXPECT_TRUE((*applied)[0].ok());
   ASSERT_OK((*tx)->Execute("ROLLBACK TO SAVEPOINT undone"));
   std::vector<Transfer> kept = {Move("r-2", kAlice, kBob, 1'000)};
-  applied = (*ledger_a)->ApplyInTransaction(**tx, kept);
+  applied = two.a->ApplyInTransaction(**tx, kept);
   ASSERT_OK(applied);
   EXPECT_TRUE((*applied)[0].ok()) << "the 900 rolled back must not count";
   ASSERT_TRUE((*tx)->Commit().ok());
   tx->reset();
 
-  EXPECT_EQ(one(**ledger_b, Move("b-3", kAlice, kBob, 1)), TransferCode::kExceedsCredits);
-  auto alice = (*ledger_b)->LookupAccount(kAlice);
+  EXPECT_EQ(one(*two.b, Move("b-3", kAlice, kBob, 1)), TransferCode::kExceedsCredits);
+  auto alice = two.b->LookupAccount(kAlice);
   ASSERT_OK(alice);
   EXPECT_EQ((*alice)->debits_posted, 600 + 300 + 100 + 1'000);
   EXPECT_EQ((*alice)->available(), 0);
-  Status invariants = (*ledger_a)->CheckInvariants();
+  Status invariants = two.a->CheckInvariants();
   EXPECT_TRUE(invariants.ok()) << invariants.error().detail;
 }
 
