@@ -1,15 +1,16 @@
 // The ledger engine: the committer thread, batch application, reads.
 //
 // A batch is applied in ONE write transaction:
-//   1. lock the writer row (ledger_meta), read the last timestamp, and stamp
-//      the row with a new write stamp;
+//   1. lock the writer row (ledger_meta) and read the last timestamp and the
+//      write stamp the last writer left;
 //   2. load every transfer the batch names (its ids, for idempotency, and the
 //      holds it posts or voids), fresh from the database, and every account
 //      it touches: from the account cache when the stamp it found is the
 //      cache's, else fresh (SELECT ... FOR UPDATE);
 //   3. decide each transfer in order against that in-memory state;
-//   4. write changed accounts, new transfers and changed holds, and stage the
-//      accounts in the cache under the new stamp;
+//   4. write changed accounts, new transfers and changed holds, then the last
+//      timestamp with a new write stamp, and stage the accounts in the cache
+//      under that stamp;
 //   5. commit (fsync) — and only then answer the callers.
 // Balances are cached across batches only under the stamp check (see
 // AccountCache): another process, or a rolled-back transaction, may have
@@ -409,8 +410,8 @@ class WorkingSet {
   // the rest fresh in ascending id order, so concurrent PostgreSQL writers
   // never deadlock even without the writer row.
   Status LoadAccounts(store::Transaction& tx, std::vector<int64_t> ids, const AccountCache& cache) {
-    std::erase_if(ids, [&](int64_t id) { return id <= 0 || accounts_.count(id); });
     std::erase_if(ids, [&](int64_t id) {
+      if (id <= 0 || accounts_.count(id)) return true;
       const Account* cached = cache.Find(id);
       if (cached == nullptr) return false;
       accounts_.try_emplace(id, AccountSlot{*cached, false});
