@@ -113,8 +113,8 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
   if (ins->affected == 0) return Error("ipn.duplicate_request");
   // Reserve the amount against every limit in this same transaction: the
   // conditional upsert is the check, so two concurrent sends can never both
-  // pass a limit that only one of them fits under. A refusal rolls the job
-  // back to its savepoint: the row above and any reservation made go too.
+  // pass a limit that only one of them fits under. A refusal undoes the job
+  // (BatchWriter): the row above and any reservation made go too.
   const Limits& user = record.policy->user_limits;
   const Limits& channel = record.policy->LimitsFor(request.channel);
   const std::vector<std::string> scopes = UsageScopes(request.user_id, request.channel);

@@ -125,44 +125,53 @@ void BatchWriter::Loop() {
   }
 }
 
+// A batch first runs without savepoints: a job that refuses having changed
+// no row (the usual case: checks come before writes, and a conditional
+// write that does not apply changes nothing) leaves nothing to undo. A
+// savepoint per job is not free: SQLite copies every page a job touches
+// into the statement journal, and PostgreSQL pays two round trips. When a
+// job refuses after changing rows, the batch is rolled back and run again
+// with a savepoint per job, as are the next kCarefulBatches batches, so a
+// run of such refusals does not make every batch run twice.
 void BatchWriter::RunBatch(std::vector<Pending*>& batch) {
-  bool poisoned = false;
+  const bool careful = careful_batches_ > 0;
+  if (careful) --careful_batches_;
+  Outcome outcome = TryBatch(batch, careful);
+  if (outcome == Outcome::kRefusedAfterWriting) {
+    careful_batches_ = kCarefulBatches;
+    outcome = TryBatch(batch, true);
+  }
+  assert(outcome != Outcome::kRefusedAfterWriting);
+  if (outcome == Outcome::kPoisoned) {
+    // Nothing of the batch happened: run each job alone, with retries on busy.
+    for (Pending* p : batch) p->result = RunAlone(*p->job);
+  }
+}
+
+BatchWriter::Outcome BatchWriter::TryBatch(std::vector<Pending*>& batch, bool savepoints) {
   auto tx = store_.Begin(Mode::kWrite);
-  if (!tx.ok()) poisoned = true;
-  if (!poisoned && hooks_.begin) hooks_.begin();
-  for (size_t i = 0; i < batch.size() && !poisoned; ++i) {
-    Transaction& t = **tx;
-    if (!t.Execute("SAVEPOINT lahza_job").ok()) {
-      poisoned = true;
-      break;
+  if (!tx.ok()) return Outcome::kPoisoned;
+  Transaction& t = **tx;
+  if (hooks_.begin) hooks_.begin();
+  for (Pending* p : batch) {
+    if (savepoints && !t.Execute("SAVEPOINT lahza_job").ok()) return Outcome::kPoisoned;
+    const int64_t changed_before = t.RowsChanged();
+    Status result = (*p->job)(t);
+    if (IsStoreError(result)) return Outcome::kPoisoned;
+    if (!result.ok()) {
+      if (!savepoints && t.RowsChanged() != changed_before) return Outcome::kRefusedAfterWriting;
+      if (savepoints && !t.Execute("ROLLBACK TO SAVEPOINT lahza_job").ok()) return Outcome::kPoisoned;
     }
-    Status result = (*batch[i]->job)(t);
-    if (IsStoreError(result)) {
-      poisoned = true;
-      break;
-    }
-    if (!result.ok() && !t.Execute("ROLLBACK TO SAVEPOINT lahza_job").ok()) {
-      poisoned = true;
-      break;
-    }
-    if (!t.Execute("RELEASE SAVEPOINT lahza_job").ok()) {
-      poisoned = true;
-      break;
-    }
-    batch[i]->result = std::move(result);
+    if (savepoints && !t.Execute("RELEASE SAVEPOINT lahza_job").ok()) return Outcome::kPoisoned;
+    p->result = std::move(result);
   }
-  if (!poisoned && hooks_.finish && !hooks_.finish(**tx).ok()) poisoned = true;
-  if (!poisoned) {
-    Status committed = (*tx)->Commit();
-    if (committed.ok()) return;
-    if (!IsStoreError(committed)) {
-      for (Pending* p : batch) p->result = committed;
-      return;
-    }
+  if (hooks_.finish && !hooks_.finish(t).ok()) return Outcome::kPoisoned;
+  Status committed = t.Commit();
+  if (IsStoreError(committed)) return Outcome::kPoisoned;  // ~Transaction rolls back
+  if (!committed.ok()) {
+    for (Pending* p : batch) p->result = committed;
   }
-  if (tx.ok()) tx->reset();  // roll back whatever the batch did
-  // Nothing of the batch happened: run each job alone, with retries on busy.
-  for (Pending* p : batch) p->result = RunAlone(*p->job);
+  return Outcome::kCommitted;
 }
 
 }  // namespace lahza::store

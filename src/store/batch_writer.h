@@ -1,7 +1,7 @@
 // Group commit for small write transactions. Many threads' jobs (record a
 // transfer, move its state, write a history row) run one after another inside
-// one store transaction, each under a savepoint, and are acknowledged together
-// after one durable commit: one fsync for many jobs instead of one each.
+// one store transaction and are acknowledged together after one durable
+// commit: one fsync for many jobs instead of one each.
 #pragma once
 
 #include <atomic>
@@ -21,12 +21,15 @@ namespace lahza::store {
 
 class BatchWriter {
  public:
-  // A job must be re-runnable (it may run again alone if its batch fails)
-  // and report business refusals as non-"store." errors WITHOUT causing an
-  // SQL error (use ON CONFLICT DO NOTHING and row counts): such a refusal
-  // rolls back to the job's savepoint; an SQL error aborts the batch (on
-  // PostgreSQL the transaction is unusable after one) and every job of it is
-  // re-run in its own transaction.
+  // A job must be re-runnable (it may run again if its batch fails) and
+  // report business refusals as non-"store." errors WITHOUT causing an SQL
+  // error (use ON CONFLICT DO NOTHING and row counts). A refusal undoes what
+  // the job wrote, and only that: a job that refused before changing any row
+  // costs nothing more; one that refused after writing makes its batch run
+  // again with a savepoint per job (see RunBatch), so check before writing
+  // where that is cheap. An SQL error aborts the batch (on PostgreSQL the
+  // transaction is unusable after one) and every job of it is re-run in its
+  // own transaction.
   using Job = std::function<Status(Transaction&)>;
 
   // Optional steps around every transaction the writer runs (a batch, or a
@@ -73,6 +76,8 @@ class BatchWriter {
   struct Pending;
   void Loop();
   void RunBatch(std::vector<Pending*>& batch);
+  enum class Outcome { kCommitted, kRefusedAfterWriting, kPoisoned };
+  Outcome TryBatch(std::vector<Pending*>& batch, bool savepoints);
 
   Status RunAlone(const Job& job);
 
@@ -83,6 +88,9 @@ class BatchWriter {
   std::condition_variable queued_;
   std::deque<Pending*> queue_;
   bool stop_ = false;
+  // Batches still to run with a savepoint per job (writer thread only).
+  static constexpr int kCarefulBatches = 64;
+  int careful_batches_ = 0;
   std::atomic<int64_t> batches_{0}, jobs_{0}, busy_ns_{0};
   std::thread thread_;
 };

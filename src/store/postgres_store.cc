@@ -133,7 +133,12 @@ class PostgresTransaction final : public Transaction {
       rows.rows.push_back(std::move(row));
     }
     // PQcmdTuples also counts SELECTed rows; the interface promises changed rows.
-    if (CountsChanges(sql)) rows.affected = static_cast<int64_t>(r.affected_rows());
+    if (CountsChanges(sql)) {
+      rows.affected = static_cast<int64_t>(r.affected_rows());
+      rows_changed_ += rows.affected;
+    } else if (LeadingKeyword(sql) != "SELECT") {
+      ++rows_changed_;  // a writing WITH, DDL, SAVEPOINT...: assume it changed something
+    }
     return rows;
   }
 
@@ -150,9 +155,13 @@ class PostgresTransaction final : public Transaction {
     // as anything else for big plain inserts; below ~1,000 rows, or with an
     // ON CONFLICT suffix (which COPY cannot take), one unnest() statement is
     // as fast or faster than multi-row VALUES and needs no chunking.
-    if (suffix.empty() && rows.size() >= kCopyThreshold) return Copy(table, columns, rows);
-    return Unnest(table, columns, rows, suffix);
+    if (!suffix.empty() || rows.size() < kCopyThreshold) return Unnest(table, columns, rows, suffix);
+    auto copied = Copy(table, columns, rows);
+    if (copied.ok()) rows_changed_ += *copied;  // Unnest's statement is counted by Execute
+    return copied;
   }
+
+  int64_t RowsChanged() const override { return rows_changed_; }
 
   Status Commit() override {
     if (!tx_) return Failure("transaction already finished");
@@ -333,6 +342,7 @@ class PostgresTransaction final : public Transaction {
   PostgresStore& store_;
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<pqxx::transaction_base> tx_;
+  int64_t rows_changed_ = 0;
   bool failed_ = false;
 };
 

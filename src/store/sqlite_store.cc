@@ -232,7 +232,10 @@ class SqliteStore;
 class SqliteTransaction final : public Transaction {
  public:
   SqliteTransaction(SqliteStore& store, std::unique_ptr<Connection> connection, Mode mode)
-      : store_(store), connection_(std::move(connection)), mode_(mode) {}
+      : store_(store),
+        connection_(std::move(connection)),
+        mode_(mode),
+        changes_at_begin_(sqlite3_total_changes64(connection_->db())) {}
   ~SqliteTransaction() override;
 
   Result<Rows> Execute(std::string_view sql, std::span<const Value> params) override {
@@ -278,6 +281,11 @@ class SqliteTransaction final : public Transaction {
     return counter.affected;
   }
 
+  // The connection's own count covers every statement, triggers included.
+  int64_t RowsChanged() const override {
+    return finished_ ? 0 : sqlite3_total_changes64(connection_->db()) - changes_at_begin_;
+  }
+
   Status Commit() override {
     if (finished_) return Failure("transaction already finished");
     if (failed_) return Aborted();
@@ -301,6 +309,7 @@ class SqliteTransaction final : public Transaction {
   SqliteStore& store_;
   std::unique_ptr<Connection> connection_;
   Mode mode_;
+  const int64_t changes_at_begin_;
   bool failed_ = false;
   bool finished_ = false;
 };

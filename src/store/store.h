@@ -74,6 +74,14 @@ class Transaction {
   virtual Result<int64_t> InsertMany(std::string_view table, std::span<const std::string> columns,
                                      std::span<const Row> rows, std::string_view suffix = {}) = 0;
 
+  // How many rows this transaction has changed so far (inserted, updated or
+  // deleted, as Rows::affected and InsertMany count them); never less than
+  // the truth. A statement whose changes a backend cannot count (a writing
+  // WITH, DDL on PostgreSQL) counts as one. The batch writer compares it
+  // before and after a job to know whether a refusing job left anything to
+  // undo.
+  virtual int64_t RowsChanged() const = 0;
+
   // Durable when it returns ok: the backend has flushed to stable storage
   // (SQLite synchronous=FULL; PostgreSQL synchronous_commit on). Calling it
   // twice, or after an error, returns "store.error".

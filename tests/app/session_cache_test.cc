@@ -56,6 +56,7 @@ class PausingStore final : public store::Store {
                                std::span<const store::Row> rows, std::string_view suffix) override {
       return inner_->InsertMany(table, columns, rows, suffix);
     }
+    int64_t RowsChanged() const override { return inner_->RowsChanged(); }
     Status Commit() override { return inner_->Commit(); }
 
    private:

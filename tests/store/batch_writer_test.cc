@@ -131,6 +131,78 @@ TEST_P(BatchWriterTest, ARefusalRollsBackOnlyItsOwnJob) {
   EXPECT_EQ(Count(), 1);
 }
 
+// A batch runs without savepoints while its refusals change nothing. One
+// that refuses after writing makes the batch run again with a savepoint per
+// job: its row goes, the others' stay, and the next batches keep the
+// savepoints, so a second such refusal costs no second run.
+TEST_P(BatchWriterTest, ARefusalAfterWritingRunsItsBatchAgainWithSavepoints) {
+  BatchWriter writer(*store_, 64);
+  std::map<std::string, std::atomic<int>> runs;
+  for (const char* name : {"a", "clean", "dirty", "d", "a2", "dirty2"}) runs[name] = 0;
+  auto counted = [&](std::string name, BatchWriter::Job job) -> BatchWriter::Job {
+    return [&runs, name, job](Transaction& tx) {
+      ++runs[name];
+      return job(tx);
+    };
+  };
+  auto dirty = [](int64_t id) -> BatchWriter::Job {
+    return [id](Transaction& tx) -> Status {
+      LAHZA_TRY(Insert(id, "dirty")(tx));
+      return Error("test.refused");
+    };
+  };
+  // Runs `jobs` as one batch: a gate job holds the writer until all are queued.
+  auto one_batch = [&](std::vector<BatchWriter::Job> jobs) {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool started = false, open = false;
+    std::vector<std::string> answers(jobs.size(), "?");
+    int answered = 0;
+    writer.Submit([&](Transaction&) -> Status {
+      std::unique_lock lock(mutex);
+      started = true;
+      changed.notify_all();
+      changed.wait(lock, [&] { return open; });
+      return {};
+    }, [](Status) {});
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return started; });
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      writer.Submit(jobs[i], [&, i](Status done) {
+        std::lock_guard inner(mutex);
+        answers[i] = done.ok() ? "" : done.error().code;
+        ++answered;
+        changed.notify_all();
+      });
+    }
+    open = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return answered == static_cast<int>(jobs.size()); });
+    return answers;
+  };
+  const BatchWriter::Stats before = writer.stats();
+  auto answers = one_batch({counted("a", Insert(1, "a")), counted("clean", Insert(1, "taken")),
+                            counted("dirty", dirty(2)), counted("d", Insert(3, "d"))});
+  EXPECT_EQ(answers, (std::vector<std::string>{"", "test.taken", "test.refused", ""}));
+  EXPECT_EQ(writer.stats().batches - before.batches, 2);  // the gate's, then this one
+  EXPECT_EQ(Count("id = 1 AND owner = 'a'"), 1);
+  EXPECT_EQ(Count("id = 2"), 0);
+  EXPECT_EQ(Count("id = 3"), 1);
+  // The clean refusal did not stop the first run; the dirty one did, and the
+  // job after it ran only in the second.
+  EXPECT_EQ(runs["a"].load(), 2);
+  EXPECT_EQ(runs["clean"].load(), 2);
+  EXPECT_EQ(runs["dirty"].load(), 2);
+  EXPECT_EQ(runs["d"].load(), 1);
+
+  answers = one_batch({counted("a2", Insert(4, "a2")), counted("dirty2", dirty(5))});
+  EXPECT_EQ(answers, (std::vector<std::string>{"", "test.refused"}));
+  EXPECT_EQ(runs["a2"].load(), 1);
+  EXPECT_EQ(runs["dirty2"].load(), 1);
+  EXPECT_EQ(Count("id = 4"), 1);
+  EXPECT_EQ(Count("id = 5"), 0);
+}
+
 TEST_P(BatchWriterTest, AnSqlErrorFailsItsJobAndTheOthersStillCommit) {
   BatchWriter writer(*store_);
   std::vector<std::thread> threads;

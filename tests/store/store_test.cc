@@ -169,6 +169,40 @@ TEST_P(StoreTest, AffectedCountsChangedRowsOnly) {
   EXPECT_EQ(AsInt(returned.rows.at(0).at(0)), 11);
 }
 
+// RowsChanged: what one transaction has changed so far, reads and writes
+// that apply to nothing not counted; a new transaction starts at zero.
+TEST_P(StoreTest, RowsChangedCountsThisTransactionsChanges) {
+  Run("CREATE TABLE t (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)");
+  Run("INSERT INTO t (id, n) VALUES (1, 0)");
+  auto tx = store_->Begin(Mode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  Transaction& t = **tx;
+  EXPECT_EQ(t.RowsChanged(), 0);
+  ASSERT_TRUE(t.Execute("SELECT id FROM t FOR UPDATE").ok());
+  ASSERT_TRUE(t.Execute("INSERT INTO t (id, n) VALUES (1, 9) ON CONFLICT (id) DO NOTHING").ok());
+  ASSERT_TRUE(t.Execute("INSERT INTO t (id, n) VALUES (1, 9) ON CONFLICT (id) DO UPDATE SET n = excluded.n "
+                        "WHERE t.n > 100").ok());
+  ASSERT_TRUE(t.Execute("UPDATE t SET n = 1 WHERE id = 42").ok());
+  EXPECT_EQ(t.RowsChanged(), 0);
+  ASSERT_TRUE(t.Execute("INSERT INTO t (id, n) VALUES (2, 0), (3, 0)").ok());
+  EXPECT_EQ(t.RowsChanged(), 2);
+  ASSERT_TRUE(t.Execute("UPDATE t SET n = n + 1").ok());
+  EXPECT_EQ(t.RowsChanged(), 5);
+  std::vector<Row> rows{Row{Value(int64_t{4}), Value(int64_t{0})}, Row{Value(int64_t{1}), Value(int64_t{0})}};
+  ASSERT_TRUE(t.InsertMany("t", std::vector<std::string>{"id", "n"}, rows, "ON CONFLICT (id) DO NOTHING").ok());
+  EXPECT_EQ(t.RowsChanged(), 6);
+  ASSERT_TRUE(t.Execute("DELETE FROM t WHERE id = 4").ok());
+  EXPECT_EQ(t.RowsChanged(), 7);
+  std::vector<Row> many;  // enough for PostgreSQL's COPY path
+  for (int64_t id = 100; id < 1300; ++id) many.push_back(Row{Value(id), Value(int64_t{0})});
+  ASSERT_TRUE(t.InsertMany("t", std::vector<std::string>{"id", "n"}, many).ok());
+  EXPECT_EQ(t.RowsChanged(), 7 + 1200);
+  ASSERT_TRUE(t.Commit().ok());
+  auto next = store_->Begin(Mode::kWrite);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ((*next)->RowsChanged(), 0);
+}
+
 TEST_P(StoreTest, RollbackOnDestruction) {
   Run("CREATE TABLE t (id BIGINT PRIMARY KEY)");
   {
