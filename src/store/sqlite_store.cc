@@ -420,16 +420,18 @@ class SqliteStore final : public Store {
   // readers; frames a reader still needs are copied on a later round.
   //
   // The WAL file starts over from its beginning only when a write finds every
-  // frame already copied, which never happens while commits keep coming: the
-  // WAL would grow until the automatic threshold made a commit copy whatever
-  // this thread had not yet (10-25 ms every ~170 ms at 6,000 transfers/s with
-  // SQLite's threshold ten times its default, measured; it set p99). So once
-  // the WAL holds kRestartWalFrames, this thread finishes the job itself: a
-  // second pass copies what came during the first, and a third, holding this
-  // process's writers off, copies the little that came during the second.
-  // The next write then starts the WAL over. The connections keep an
-  // automatic threshold as a backstop (in Connect), so
-  // the WAL stays bounded even if this thread cannot connect.
+  // frame already copied and no reader still in the WAL, which never happens
+  // while commits keep coming: the WAL would grow until the automatic
+  // threshold made a commit copy whatever this thread had not yet (10-25 ms
+  // every ~170 ms at 6,000 transfers/s with SQLite's threshold ten times its
+  // default, measured; it set p99). So once the WAL holds kRestartWalFrames,
+  // this thread finishes the job itself: a second pass copies what came
+  // during the first, and a third, holding this process's writers off, copies
+  // the little that came during the second and waits (briefly, see
+  // WaitForReaders) for the readers still in the WAL to finish (RESTART). The
+  // next write then starts the WAL over. If a reader stays, the next round
+  // tries again. The connections keep an automatic threshold as a backstop
+  // (in Connect), so the WAL stays bounded even if this thread cannot connect.
   void CheckpointLoop() {
     std::unique_ptr<Connection> connection;
     std::unique_lock lock(checkpoint_mutex_);
@@ -437,12 +439,15 @@ class SqliteStore final : public Store {
       lock.unlock();
       if (!connection) {
         auto made = Connect();
-        if (made.ok()) connection = std::move(*made);
+        if (made.ok()) {
+          connection = std::move(*made);
+          sqlite3_busy_handler(connection->db(), WaitForReaders, nullptr);
+        }
       }
-      if (connection && CopyWal(*connection) >= kRestartWalFrames) {
-        (void)CopyWal(*connection);
+      if (connection && CopyWal(*connection, SQLITE_CHECKPOINT_PASSIVE) >= kRestartWalFrames) {
+        (void)CopyWal(*connection, SQLITE_CHECKPOINT_PASSIVE);
         if (gate_.Acquire(std::chrono::milliseconds(kBusyTimeoutMs), /*urgent=*/true)) {
-          (void)CopyWal(*connection);
+          (void)CopyWal(*connection, SQLITE_CHECKPOINT_RESTART);
           gate_.Release();
         }
       }
@@ -450,11 +455,21 @@ class SqliteStore final : public Store {
     }
   }
 
-  // One PASSIVE checkpoint; returns the frames the WAL holds (-1 on error).
-  static int CopyWal(Connection& connection) {
+  // One checkpoint; returns the frames the WAL holds (-1 on error).
+  static int CopyWal(Connection& connection, int mode) {
     int frames = -1, copied = -1;
-    (void)sqlite3_wal_checkpoint_v2(connection.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    (void)sqlite3_wal_checkpoint_v2(connection.db(), nullptr, mode, &frames, &copied);
     return frames;
+  }
+
+  // The checkpointer's busy handler: readers leave the WAL within
+  // microseconds, and this process's writers wait while it does, so it
+  // retries every 100 us for at most 5 ms (SQLite's own sleeps 1, 2, 5, 10
+  // ms...), then gives up until the next round.
+  static int WaitForReaders(void*, int tries) {
+    if (tries >= 50) return 0;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    return 1;
   }
 
   static constexpr int kCheckpointEveryMs = 100;
