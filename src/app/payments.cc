@@ -104,8 +104,9 @@ const Stamp& StampOf(Stamp& last, int64_t at_ms) {
   const Instant at = FromMs(at_ms);
   if (at.time_since_epoch().count() != last.second) {
     last.second = at.time_since_epoch().count();
-    last.iso = FormatCairoIso(at);
-    last.clock = Message{FormatCairoClock(at, Language::kArabic), FormatCairoClock(at, Language::kEnglish)};
+    const CairoTime cairo = ToCairo(at);
+    last.iso = FormatCairoIso(cairo);
+    last.clock = Message{FormatCairoClock(cairo, Language::kArabic), FormatCairoClock(cairo, Language::kEnglish)};
   }
   return last;
 }
@@ -133,7 +134,9 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
                             std::initializer_list<std::pair<std::string_view, std::string_view>> extra) {
   const std::string state(ipn::StateName(view.state));
   Message summary = MessageFor("app.summary." + state);
-  if (view.hold_expires_ms > 0) {
+  // Only the summaries of sends still waiting name their deadline.
+  if (view.hold_expires_ms > 0 && (summary.ar.find("{deadline}") != std::string::npos ||
+                                   summary.en.find("{deadline}") != std::string::npos)) {
     Instant deadline = FromMs(view.hold_expires_ms);
     summary.ar = FormatText(summary.ar, {{"deadline", FormatCairoDateTime(deadline, Language::kArabic)}});
     summary.en = FormatText(summary.en, {{"deadline", FormatCairoDateTime(deadline, Language::kEnglish)}});

@@ -112,8 +112,9 @@ std::string FormatCairoDate(Instant t, Language language) {
   return std::to_string(c.day) + " " + kMonthsEn[c.month - 1] + " " + std::to_string(c.year);
 }
 
-std::string FormatCairoClock(Instant t, Language language) {
-  const CairoTime c = ToCairo(t);
+std::string FormatCairoClock(Instant t, Language language) { return FormatCairoClock(ToCairo(t), language); }
+
+std::string FormatCairoClock(const CairoTime& c, Language language) {
   const std::string text = Two(c.hour) + ":" + Two(c.minute);
   return language == Language::kArabic ? ArabicDigits(text) : text;
 }
@@ -128,8 +129,9 @@ std::string FormatCairoDateTime(Instant t, Language language) {
          FormatCairoClock(t, language);
 }
 
-std::string FormatCairoIso(Instant t) {
-  const CairoTime c = ToCairo(t);
+std::string FormatCairoIso(Instant t) { return FormatCairoIso(ToCairo(t)); }
+
+std::string FormatCairoIso(const CairoTime& c) {
   const long offset_min = static_cast<long>(c.utc_offset.count() / 60);
   char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", c.year, c.month, c.day,

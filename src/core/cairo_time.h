@@ -75,6 +75,10 @@ std::string FormatCairoDate(Instant t, Language language);
 std::string FormatCairoClock(Instant t, Language language);
 // "2026-11-26T21:05:00+02:00" for machines.
 std::string FormatCairoIso(Instant t);
+// The same two from a time already converted (ToCairo looks the offset up in
+// the zone's rules; a caller formatting one moment several ways does it once).
+std::string FormatCairoClock(const CairoTime& c, Language language);
+std::string FormatCairoIso(const CairoTime& c);
 
 // Opening hours repeating every week, in Cairo local time.
 // Spec grammar (case-insensitive):

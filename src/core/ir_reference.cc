@@ -64,6 +64,17 @@ IrReference IrReference::FromParts(int node, uint64_t counter) {
 }
 
 Result<IrReference> IrReference::Parse(std::string_view text) {
+  // The form we print ("IR" and 20 ASCII digits) is most of what comes back:
+  // checked as it is, without the normalising copy below.
+  if (text.size() == 2 + kDigits && text[0] == 'I' && text[1] == 'R' &&
+      std::all_of(text.begin() + 2, text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (!PassesVerhoeff(text.substr(2))) {
+      return Error{"ir.invalid_check_digit", "check digit mismatch: a digit is mistyped"};
+    }
+    IrReference reference;
+    reference.value_ = std::string(text);
+    return reference;
+  }
   const std::string normalized = NormalizeDigits(text);
   std::string_view trimmed = TrimSpaces(normalized);
   if (trimmed.empty()) return Error{"ir.empty", "no IR reference given"};
