@@ -50,8 +50,23 @@ std::string PercentDecode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
+bool IsParam(const std::string& segment) { return !segment.empty() && segment[0] == ':'; }
+
+// Whether `path` fits `pattern`, without filling anything in: a request is
+// compared with every route, and most do not fit.
+bool Fits(const std::vector<std::string>& pattern, const std::vector<std::string>& path) {
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const std::string& segment = pattern[i];
+    if (segment == "*") return true;
+    if (i >= path.size()) return false;
+    if (!IsParam(segment) && segment != path[i]) return false;
+  }
+  return pattern.size() == path.size();
+}
+
 bool Matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
              std::map<std::string, std::string>* params) {
+  if (!Fits(pattern, path)) return false;
   for (size_t i = 0; i < pattern.size(); ++i) {
     const std::string& segment = pattern[i];
     if (segment == "*") {
@@ -60,14 +75,9 @@ bool Matches(const std::vector<std::string>& pattern, const std::vector<std::str
       (*params)["*"] = rest;
       return true;
     }
-    if (i >= path.size()) return false;
-    if (!segment.empty() && segment[0] == ':') {
-      (*params)[segment.substr(1)] = path[i];
-    } else if (segment != path[i]) {
-      return false;
-    }
+    if (IsParam(segment)) (*params)[segment.substr(1)] = path[i];
   }
-  return pattern.size() == path.size();
+  return true;
 }
 
 }  // namespace
