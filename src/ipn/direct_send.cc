@@ -52,6 +52,43 @@ std::string DebitFailureCode(ledger::TransferCode code) {
   return ledger::ToError(code).code;
 }
 
+// Reserves `amount` in one limit scope's current day and month, if both stay
+// within their limits: one conditional upsert (ipn_usage_windows). A window
+// only moves forward: a send stamped with an earlier day than the row's
+// (another process's clock around midnight) counts against the newer day
+// rather than start the window over.
+Status ReserveUsage(store::Transaction& tx, const std::string& scope, const Limits& limits, const std::string& day,
+                    const std::string& month, int64_t amount) {
+  auto daily_full = [&] { return Error("ipn.limit_daily", scope + " d:" + day); };
+  auto monthly_full = [&] { return Error("ipn.limit_monthly", scope + " m:" + month); };
+  if (amount > limits.daily) return daily_full();
+  if (amount > limits.monthly) return monthly_full();
+  auto up = tx.Execute(
+      "INSERT INTO ipn_usage_windows (scope, day, day_used, month, month_used) VALUES ($1, $2, $3, $4, $3) "
+      "ON CONFLICT (scope) DO UPDATE SET "
+      "day_used = (CASE WHEN excluded.day > ipn_usage_windows.day THEN 0 ELSE ipn_usage_windows.day_used END) "
+      "+ excluded.day_used, "
+      "month_used = (CASE WHEN excluded.month > ipn_usage_windows.month THEN 0 ELSE ipn_usage_windows.month_used "
+      "END) + excluded.month_used, "
+      "day = (CASE WHEN excluded.day > ipn_usage_windows.day THEN excluded.day ELSE ipn_usage_windows.day END), "
+      "month = (CASE WHEN excluded.month > ipn_usage_windows.month THEN excluded.month "
+      "ELSE ipn_usage_windows.month END) "
+      "WHERE (CASE WHEN excluded.day > ipn_usage_windows.day THEN 0 ELSE ipn_usage_windows.day_used END) "
+      "+ excluded.day_used <= $5 "
+      "AND (CASE WHEN excluded.month > ipn_usage_windows.month THEN 0 ELSE ipn_usage_windows.month_used END) "
+      "+ excluded.month_used <= $6",
+      std::vector<store::Value>{V(scope), V(day), V(amount), V(month), V(limits.daily), V(limits.monthly)});
+  if (!up.ok()) return up.error();
+  if (up->affected == 1) return {};
+  // Refused, the row untouched: which window is full?
+  auto row = tx.Execute("SELECT day, day_used FROM ipn_usage_windows WHERE scope = $1",
+                        std::vector<store::Value>{V(scope)});
+  if (!row.ok()) return row.error();
+  const bool day_counts = !row->rows.empty() && store::AsText(row->rows[0][0]) >= day;
+  if (day_counts && store::AsInt(row->rows[0][1]) + amount > limits.daily) return daily_full();
+  return monthly_full();
+}
+
 }  // namespace
 
 bool Switch::Impl::PrepareDirect(const SendRequest& request, const Route& route, SendRecord& record,
@@ -120,16 +157,7 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
   const std::vector<std::string> scopes = UsageScopes(request.user_id, request.channel);
   const Limits* limits[] = {&user, &channel};
   for (size_t s = 0; s < scopes.size(); ++s) {
-    for (auto [period, limit, code] : {std::tuple{"d:" + record.day, limits[s]->daily, "ipn.limit_daily"},
-                                       std::tuple{"m:" + record.month, limits[s]->monthly, "ipn.limit_monthly"}}) {
-      if (request.amount > limit) return Error(code, scopes[s] + " " + period);
-      auto up = tx.Execute(
-          "INSERT INTO ipn_usage (scope, period, used) VALUES ($1, $2, $3) ON CONFLICT (scope, period) "
-          "DO UPDATE SET used = ipn_usage.used + excluded.used WHERE ipn_usage.used + excluded.used <= $4",
-          std::vector<store::Value>{V(scopes[s]), V(period), V(request.amount), V(limit)});
-      if (!up.ok()) return up.error();
-      if (up->affected == 0) return Error(code, scopes[s] + " " + period);
-    }
+    LAHZA_TRY(ReserveUsage(tx, scopes[s], *limits[s], record.day, record.month, request.amount));
   }
   if (direct) {
     direct_batch_.push_back(&record);

@@ -1,5 +1,6 @@
 // The switch's tables and small text helpers.
 #include <array>
+#include <string>
 
 #include "core/utf8.h"
 #include "ipn/internal.h"
@@ -8,8 +9,33 @@ namespace lahza::ipn::internal {
 
 namespace {
 
+// Migration 4: usage counters as one row per limit scope with its current
+// day's and month's usage, keeping each scope's latest day and month.
+// Clustered by scope on SQLite (`sqlite`): one B-tree per upsert.
+std::string UsageWindows(bool sqlite) {
+  return std::string(R"SQL(
+CREATE TABLE ipn_usage_windows (
+  scope TEXT PRIMARY KEY,
+  day TEXT NOT NULL,
+  day_used BIGINT NOT NULL,
+  month TEXT NOT NULL,
+  month_used BIGINT NOT NULL
+))SQL") + (sqlite ? " WITHOUT ROWID" : "") + R"SQL(;
+INSERT INTO ipn_usage_windows (scope, day, day_used, month, month_used)
+SELECT s.scope,
+  COALESCE((SELECT substr(MAX(d.period), 3) FROM ipn_usage d WHERE d.scope = s.scope AND d.period LIKE 'd:%'), ''),
+  COALESCE((SELECT d.used FROM ipn_usage d WHERE d.scope = s.scope AND d.period LIKE 'd:%'
+            ORDER BY d.period DESC LIMIT 1), 0),
+  COALESCE((SELECT substr(MAX(m.period), 3) FROM ipn_usage m WHERE m.scope = s.scope AND m.period LIKE 'm:%'), ''),
+  COALESCE((SELECT m.used FROM ipn_usage m WHERE m.scope = s.scope AND m.period LIKE 'm:%'
+            ORDER BY m.period DESC LIMIT 1), 0)
+FROM (SELECT DISTINCT scope FROM ipn_usage) s;
+DROP TABLE ipn_usage
+)SQL";
+}
+
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
-const std::array<store::Migration, 3> kMigrations = {{
+const std::array<store::Migration, 4> kMigrations = {{
     {1, "switch tables", R"SQL(
 CREATE TABLE ipn_participants (
   code TEXT PRIMARY KEY,
@@ -145,6 +171,10 @@ CREATE TABLE ipn_policy (
     {3, "direct sends' decision time", R"SQL(
 ALTER TABLE ipn_transactions ADD COLUMN direct_ms BIGINT NOT NULL DEFAULT 0
 )SQL"},
+    // A send reserves its amount with two conditional upserts instead of
+    // four (one per scope, not per scope and period). Only the latest day and
+    // month of each scope are kept: nothing read the older ones.
+    {4, "usage windows: one row per scope", UsageWindows(true), UsageWindows(false)},
 }};
 
 // Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.

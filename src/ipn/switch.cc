@@ -578,12 +578,13 @@ std::vector<std::string> Switch::Impl::UsageScopes(const std::string& user, cons
 
 Status Switch::Impl::ReleaseUsage(store::Transaction& tx, const std::string& user, const std::string& channel,
                                   const std::string& day, const std::string& month, int64_t amount) {
+  // A window that has moved on since (a new day or month) keeps its usage.
   for (const std::string& scope : UsageScopes(user, channel)) {
-    for (const std::string& period : {"d:" + day, "m:" + month}) {
-      auto rel = tx.Execute("UPDATE ipn_usage SET used = used - $1 WHERE scope = $2 AND period = $3",
-                            std::vector<store::Value>{V(amount), V(scope), V(period)});
-      if (!rel.ok()) return rel.error();
-    }
+    auto rel = tx.Execute(
+        "UPDATE ipn_usage_windows SET day_used = CASE WHEN day = $2 THEN day_used - $1 ELSE day_used END, "
+        "month_used = CASE WHEN month = $3 THEN month_used - $1 ELSE month_used END WHERE scope = $4",
+        std::vector<store::Value>{V(amount), V(day), V(month), V(scope)});
+    if (!rel.ok()) return rel.error();
   }
   return {};
 }
@@ -1163,20 +1164,22 @@ Result<Usage> Switch::Impl::GetUsage(std::string_view user_id, std::string_view 
   auto scopes = UsageScopes(user, channel);
   const Limits* limits[] = {&user_limits, &channel_limits};
   for (size_t s = 0; s < scopes.size(); ++s) {
-    for (bool daily : {true, false}) {
-      auto rows = store_.Execute("SELECT used FROM ipn_usage WHERE scope = $1 AND period = $2",
-                                 std::vector<store::Value>{V(scopes[s]), V(daily ? "d:" + day : "m:" + month)},
-                                 store::Mode::kRead);
-      if (!rows.ok()) return rows.error();
-      int64_t used = rows->rows.empty() ? 0 : store::AsInt(rows->rows[0][0]);
-      if (daily) {
-        if (s == 0) usage.used_today = used;
-        usage.left_today = std::min(usage.left_today, std::max<int64_t>(0, limits[s]->daily - used));
-      } else {
-        if (s == 0) usage.used_this_month = used;
-        usage.left_this_month = std::min(usage.left_this_month, std::max<int64_t>(0, limits[s]->monthly - used));
-      }
+    auto rows = store_.Execute("SELECT day, day_used, month, month_used FROM ipn_usage_windows WHERE scope = $1",
+                               std::vector<store::Value>{V(scopes[s])}, store::Mode::kRead);
+    if (!rows.ok()) return rows.error();
+    // As ReserveUsage counts: a window stamped today or later is today's.
+    int64_t today = 0, this_month = 0;
+    if (!rows->rows.empty()) {
+      const store::Row& row = rows->rows[0];
+      if (store::AsText(row[0]) >= day) today = store::AsInt(row[1]);
+      if (store::AsText(row[2]) >= month) this_month = store::AsInt(row[3]);
     }
+    if (s == 0) {
+      usage.used_today = today;
+      usage.used_this_month = this_month;
+    }
+    usage.left_today = std::min(usage.left_today, std::max<int64_t>(0, limits[s]->daily - today));
+    usage.left_this_month = std::min(usage.left_this_month, std::max<int64_t>(0, limits[s]->monthly - this_month));
   }
   return usage;
 }

@@ -591,6 +591,19 @@ TEST_P(SwitchTest, LimitsPerTransactionDayMonthAndChannel) {
 
   clock.Advance(std::chrono::hours(2));  // 1 December, Cairo: new day and new month
   EXPECT_EQ(MustSend(ToCib(50'000, "d4")).state, TransferState::kCompleted);
+  // A send stamped earlier (another process's clock, behind around midnight)
+  // counts against the newer day and month: it never starts them over.
+  other.client_request_id = "other-december";
+  other.amount = 5'000;
+  EXPECT_EQ(MustSend(other).state, TransferState::kCompleted);
+  const Instant december = clock.Now();
+  clock.Set(*FromCairo(2026, 11, 30, 23, 59));
+  other.client_request_id = "other-late";
+  other.amount = 3'000;
+  EXPECT_EQ(MustSend(other).state, TransferState::kCompleted);
+  clock.Set(december);
+  EXPECT_EQ(sw_->GetUsage("user-other", "app")->used_today, 8'000);
+  EXPECT_EQ(sw_->GetUsage("user-other", "app")->used_this_month, 8'000);
   clock.Set(*FromCairo(2026, 12, 2, 10, 0));
   EXPECT_EQ(MustSend(ToCib(50'000, "d5")).state, TransferState::kCompleted);
   clock.Set(*FromCairo(2026, 12, 3, 10, 0));
