@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -47,7 +48,9 @@ inline int64_t NowMs() {
       .count();
 }
 
-Status MigrateIpn(store::Store& store);
+// Applies the switch's migrations up to `up_to` (all by default; tests stop
+// early to write what an older version left behind).
+Status MigrateIpn(store::Store& store, int up_to = std::numeric_limits<int>::max());
 
 // The policy as stored in ipn_policy.body (policy.cc). Decoding validates:
 // ipn.policy_invalid for a row that is unreadable or breaks the rules.

@@ -1,5 +1,6 @@
 // The switch's tables and small text helpers.
 #include <array>
+#include <span>
 #include <string>
 
 #include "core/utf8.h"
@@ -34,8 +35,14 @@ DROP TABLE ipn_usage
 )SQL";
 }
 
+// Transactions the reconciler may have to finish (Reconcile's query repeats
+// this condition, so that SQLite uses the index).
+constexpr const char* kOpenStateIndex =
+    "CREATE INDEX ipn_transactions_open ON ipn_transactions (state, updated_ms) "
+    "WHERE state IN ('initiated', 'debited', 'credited', 'timed_out_after_debit')";
+
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
-const std::array<store::Migration, 4> kMigrations = {{
+const std::array<store::Migration, 5> kMigrations = {{
     {1, "switch tables", R"SQL(
 CREATE TABLE ipn_participants (
   code TEXT PRIMARY KEY,
@@ -175,6 +182,68 @@ ALTER TABLE ipn_transactions ADD COLUMN direct_ms BIGINT NOT NULL DEFAULT 0
     // four (one per scope, not per scope and period). Only the latest day and
     // month of each scope are kept: nothing read the older ones.
     {4, "usage windows: one row per scope", UsageWindows(true), UsageWindows(false)},
+    // Fewer B-trees written per send. The state index keeps only the states
+    // the reconciler looks for: a direct send, recorded completed or failed,
+    // left an entry there that nothing read. On SQLite the transaction rows
+    // and settlement entries are clustered by their keys (an IR reference
+    // first, so appended in order) instead of a rowid table plus an index on
+    // the key.
+    {5, "open-state index; transactions and settlement entries clustered", R"SQL(
+CREATE TABLE ipn_transactions_v5 (
+  ir TEXT NOT NULL PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  client_request_id TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  state TEXT NOT NULL,
+  error_code TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  fee BIGINT NOT NULL,
+  channel TEXT NOT NULL,
+  payer_participant TEXT NOT NULL,
+  payer_account TEXT NOT NULL,
+  payee_kind TEXT NOT NULL,
+  payee_identifier TEXT NOT NULL,
+  payee_participant TEXT NOT NULL,
+  payee_account TEXT NOT NULL,
+  payee_name_ar TEXT NOT NULL,
+  payee_name_en TEXT NOT NULL,
+  expected_name TEXT NOT NULL,
+  note TEXT NOT NULL,
+  day_key TEXT NOT NULL,
+  month_key TEXT NOT NULL,
+  usage_released BIGINT NOT NULL,
+  hold_expires_ms BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  direct_ms BIGINT NOT NULL DEFAULT 0,
+  UNIQUE (user_id, client_request_id)
+) WITHOUT ROWID;
+INSERT INTO ipn_transactions_v5 (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee,
+  channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account,
+  payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms,
+  created_ms, updated_ms, direct_ms)
+SELECT ir, user_id, client_request_id, request_hash, state, error_code, amount, fee,
+  channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account,
+  payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms,
+  created_ms, updated_ms, direct_ms FROM ipn_transactions;
+DROP TABLE ipn_transactions;
+ALTER TABLE ipn_transactions_v5 RENAME TO ipn_transactions;
+)SQL" + std::string(kOpenStateIndex) + R"SQL(;
+CREATE TABLE ipn_settlement_entries_v5 (
+  ir TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  window_id BIGINT NOT NULL,
+  from_participant TEXT NOT NULL,
+  to_participant TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  PRIMARY KEY (ir, kind)
+) WITHOUT ROWID;
+INSERT INTO ipn_settlement_entries_v5 (ir, kind, window_id, from_participant, to_participant, amount)
+SELECT ir, kind, window_id, from_participant, to_participant, amount FROM ipn_settlement_entries;
+DROP TABLE ipn_settlement_entries;
+ALTER TABLE ipn_settlement_entries_v5 RENAME TO ipn_settlement_entries;
+CREATE INDEX ipn_settlement_entries_window ON ipn_settlement_entries (window_id)
+)SQL", "DROP INDEX ipn_transactions_state;\n" + std::string(kOpenStateIndex)},
 }};
 
 // Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.
@@ -190,7 +259,11 @@ bool IsSpace(char32_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r
 
 }  // namespace
 
-Status MigrateIpn(store::Store& store) { return store::Migrate(store, "ipn", kMigrations); }
+Status MigrateIpn(store::Store& store, int up_to) {
+  size_t count = 0;
+  while (count < kMigrations.size() && kMigrations[count].version <= up_to) ++count;
+  return store::Migrate(store, "ipn", std::span(kMigrations).first(count));
+}
 
 std::string NormaliseName(std::string_view name) {
   std::string out;

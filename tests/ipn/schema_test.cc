@@ -27,13 +27,7 @@ class IpnSchemaTest : public ::testing::TestWithParam<std::string> {
 // with the scope's latest day and latest month; a scope with no day row gets
 // an empty day that any real one passes.
 TEST_P(IpnSchemaTest, UsageBecomesOneRowPerScopeWithItsLatestDayAndMonth) {
-  // The usage table as migrations 1-3 left it (the other tables do not take
-  // part in migration 4).
-  const std::vector<store::Migration> before = {
-      {3, "ipn_usage as of migration 3",
-       "CREATE TABLE ipn_usage (scope TEXT NOT NULL, period TEXT NOT NULL, used BIGINT NOT NULL, "
-       "PRIMARY KEY (scope, period))"}};
-  ASSERT_TRUE(store::Migrate(*store_, "ipn", before).ok());
+  ASSERT_TRUE(internal::MigrateIpn(*store_, 3).ok());
   for (auto [scope, period, used] : {std::tuple{"user:a", "d:2026-11-29", 100}, {"user:a", "d:2026-11-30", 200},
                                      {"user:a", "m:2026-10", 1'000}, {"user:a", "m:2026-11", 2'000},
                                      {"user:b", "m:2026-11", 50}}) {
@@ -52,6 +46,60 @@ TEST_P(IpnSchemaTest, UsageBecomesOneRowPerScopeWithItsLatestDayAndMonth) {
   EXPECT_EQ(rows->rows[1], (store::Row{Value(std::string("user:b")), Value(std::string("")), Value(int64_t{0}),
                                        Value(std::string("2026-11")), Value(int64_t{50})}));
   EXPECT_FALSE(store_->Execute("SELECT COUNT(*) FROM ipn_usage", {}, store::Mode::kRead).ok());
+}
+
+// Migration 5 rebuilds the transaction and settlement tables on SQLite:
+// every row comes through whole, the keys still refuse a second row, and the
+// open-state index holds only what the reconciler looks for.
+TEST_P(IpnSchemaTest, TransactionsAndSettlementEntriesComeThroughTheRebuild) {
+  ASSERT_TRUE(internal::MigrateIpn(*store_, 4).ok());
+  auto insert_transaction = [&](const std::string& ir, const std::string& request, const std::string& state) {
+    return store_->Execute(
+        "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, "
+        "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
+        "payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms, "
+        "created_ms, updated_ms, direct_ms) VALUES ($1, 'user-a', $2, 'h', $3, '', 1250, 50, 'app', 'NBE', '1001', "
+        "'mobile', '+201000000000', 'CIB', '2001', 'م***', 'M***', '', 'rent', '2026-11-26', '2026-11', 0, 0, 1, 2, 0)",
+        std::vector<Value>{Value(ir), Value(request), Value(state)});
+  };
+  ASSERT_TRUE(insert_transaction("IR1", "r1", "completed").ok());
+  ASSERT_TRUE(insert_transaction("IR2", "r2", "debited").ok());
+  ASSERT_TRUE(store_->Execute("INSERT INTO ipn_settlement_entries (ir, kind, window_id, from_participant, "
+                              "to_participant, amount) VALUES ('IR1', 'transfer', 7, 'NBE', 'CIB', 1250)")
+                  .ok());
+  ASSERT_TRUE(internal::MigrateIpn(*store_).ok());
+
+  auto rows = store_->Execute(
+      "SELECT ir, client_request_id, state, amount, fee, payee_name_ar, note, day_key, updated_ms, direct_ms "
+      "FROM ipn_transactions ORDER BY ir",
+      {}, store::Mode::kRead);
+  ASSERT_TRUE(rows.ok()) << rows.error().detail;
+  ASSERT_EQ(rows->rows.size(), 2u);
+  EXPECT_EQ(rows->rows[0], (store::Row{Value(std::string("IR1")), Value(std::string("r1")),
+                                       Value(std::string("completed")), Value(int64_t{1250}), Value(int64_t{50}),
+                                       Value(std::string("م***")), Value(std::string("rent")),
+                                       Value(std::string("2026-11-26")), Value(int64_t{2}), Value(int64_t{0})}));
+  EXPECT_EQ(store::AsText(rows->rows[1][2]), "debited");
+  EXPECT_EQ(insert_transaction("IR1", "r9", "completed").error().code, "store.conflict");  // the IR
+  EXPECT_EQ(insert_transaction("IR9", "r1", "completed").error().code, "store.conflict");  // user + request id
+  auto entries = store_->Execute("SELECT ir, kind, window_id, amount FROM ipn_settlement_entries WHERE window_id = 7",
+                                 {}, store::Mode::kRead);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->rows.size(), 1u);
+  EXPECT_EQ(entries->rows[0], (store::Row{Value(std::string("IR1")), Value(std::string("transfer")), Value(int64_t{7}),
+                                          Value(int64_t{1250})}));
+  EXPECT_FALSE(store_->Execute("INSERT INTO ipn_settlement_entries (ir, kind, window_id, from_participant, "
+                               "to_participant, amount) VALUES ('IR1', 'transfer', 8, 'NBE', 'CIB', 1)")
+                   .ok());
+  // Only the open send is in the reconciler's index.
+  const char* count_open = GetParam() == "sqlite"
+                               ? "SELECT COUNT(*) FROM ipn_transactions INDEXED BY ipn_transactions_open "
+                                 "WHERE state IN ('initiated', 'debited', 'credited', 'timed_out_after_debit')"
+                               : "SELECT COUNT(*) FROM ipn_transactions "
+                                 "WHERE state IN ('initiated', 'debited', 'credited', 'timed_out_after_debit')";
+  auto open = store_->Execute(count_open, {}, store::Mode::kRead);
+  ASSERT_TRUE(open.ok()) << open.error().detail;
+  EXPECT_EQ(store::AsInt(open->rows[0][0]), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IpnSchemaTest, ::testing::ValuesIn(store::TestBackends()),
