@@ -35,11 +35,13 @@ DROP TABLE ipn_usage
 )SQL";
 }
 
-// Transactions the reconciler may have to finish (Reconcile's query repeats
-// this condition, so that SQLite uses the index).
+// Every transaction but the completed ones, which are most of them and which
+// the reconciler never has to finish (Reconcile's query repeats this
+// condition, so that SQLite uses the index). Not "state IN (...the open
+// states...)": SQLite evaluates an IN list on every insert at a cost close to
+// the index entry it saves (measured).
 constexpr const char* kOpenStateIndex =
-    "CREATE INDEX ipn_transactions_open ON ipn_transactions (state, updated_ms) "
-    "WHERE state IN ('initiated', 'debited', 'credited', 'timed_out_after_debit')";
+    "CREATE INDEX ipn_transactions_unfinished ON ipn_transactions (state, updated_ms) WHERE state <> 'completed'";
 
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
 const std::array<store::Migration, 5> kMigrations = {{
@@ -182,68 +184,10 @@ ALTER TABLE ipn_transactions ADD COLUMN direct_ms BIGINT NOT NULL DEFAULT 0
     // four (one per scope, not per scope and period). Only the latest day and
     // month of each scope are kept: nothing read the older ones.
     {4, "usage windows: one row per scope", UsageWindows(true), UsageWindows(false)},
-    // Fewer B-trees written per send. The state index keeps only the states
-    // the reconciler looks for: a direct send, recorded completed or failed,
-    // left an entry there that nothing read. On SQLite the transaction rows
-    // and settlement entries are clustered by their keys (an IR reference
-    // first, so appended in order) instead of a rowid table plus an index on
-    // the key.
-    {5, "open-state index; transactions and settlement entries clustered", R"SQL(
-CREATE TABLE ipn_transactions_v5 (
-  ir TEXT NOT NULL PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  client_request_id TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  state TEXT NOT NULL,
-  error_code TEXT NOT NULL,
-  amount BIGINT NOT NULL,
-  fee BIGINT NOT NULL,
-  channel TEXT NOT NULL,
-  payer_participant TEXT NOT NULL,
-  payer_account TEXT NOT NULL,
-  payee_kind TEXT NOT NULL,
-  payee_identifier TEXT NOT NULL,
-  payee_participant TEXT NOT NULL,
-  payee_account TEXT NOT NULL,
-  payee_name_ar TEXT NOT NULL,
-  payee_name_en TEXT NOT NULL,
-  expected_name TEXT NOT NULL,
-  note TEXT NOT NULL,
-  day_key TEXT NOT NULL,
-  month_key TEXT NOT NULL,
-  usage_released BIGINT NOT NULL,
-  hold_expires_ms BIGINT NOT NULL,
-  created_ms BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL,
-  direct_ms BIGINT NOT NULL DEFAULT 0,
-  UNIQUE (user_id, client_request_id)
-) WITHOUT ROWID;
-INSERT INTO ipn_transactions_v5 (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee,
-  channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account,
-  payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms,
-  created_ms, updated_ms, direct_ms)
-SELECT ir, user_id, client_request_id, request_hash, state, error_code, amount, fee,
-  channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account,
-  payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms,
-  created_ms, updated_ms, direct_ms FROM ipn_transactions;
-DROP TABLE ipn_transactions;
-ALTER TABLE ipn_transactions_v5 RENAME TO ipn_transactions;
-)SQL" + std::string(kOpenStateIndex) + R"SQL(;
-CREATE TABLE ipn_settlement_entries_v5 (
-  ir TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  window_id BIGINT NOT NULL,
-  from_participant TEXT NOT NULL,
-  to_participant TEXT NOT NULL,
-  amount BIGINT NOT NULL,
-  PRIMARY KEY (ir, kind)
-) WITHOUT ROWID;
-INSERT INTO ipn_settlement_entries_v5 (ir, kind, window_id, from_participant, to_participant, amount)
-SELECT ir, kind, window_id, from_participant, to_participant, amount FROM ipn_settlement_entries;
-DROP TABLE ipn_settlement_entries;
-ALTER TABLE ipn_settlement_entries_v5 RENAME TO ipn_settlement_entries;
-CREATE INDEX ipn_settlement_entries_window ON ipn_settlement_entries (window_id)
-)SQL", "DROP INDEX ipn_transactions_state;\n" + std::string(kOpenStateIndex)},
+    // The state index leaves out completed transactions: a direct send,
+    // recorded completed, left an entry there that nothing read (one B-tree
+    // fewer per send).
+    {5, "state index without completed transactions", "DROP INDEX ipn_transactions_state;\n" + std::string(kOpenStateIndex)},
 }};
 
 // Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.

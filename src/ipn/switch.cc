@@ -998,8 +998,8 @@ Result<ReconcileReport> Switch::Impl::Reconcile() {
   if (expired.ok()) report.holds_expired = *expired;
   int64_t stuck_before = internal::NowMs() - options_.stuck_after_ms;
   auto rows = store_.Execute(
-      "SELECT ir FROM ipn_transactions WHERE state IN ('initiated', 'debited', 'credited', 'timed_out_after_debit') "
-      "AND (state = 'timed_out_after_debit' OR updated_ms <= $1) ORDER BY created_ms LIMIT 10000",
+      "SELECT ir FROM ipn_transactions WHERE state <> 'completed' AND (state = 'timed_out_after_debit' OR "
+      "(state IN ('initiated', 'debited', 'credited') AND updated_ms <= $1)) ORDER BY created_ms LIMIT 10000",
       std::vector<store::Value>{V(stuck_before)}, store::Mode::kRead);
   if (!rows.ok()) return rows.error();
   for (const auto& row : rows->rows) {
