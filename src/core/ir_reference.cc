@@ -63,18 +63,11 @@ IrReference IrReference::FromParts(int node, uint64_t counter) {
   return reference;
 }
 
-Result<IrReference> IrReference::Parse(std::string_view text) {
-  // The form we print ("IR" and 20 ASCII digits) is most of what comes back:
-  // checked as it is, without the normalising copy below.
-  if (text.size() == 2 + kDigits && text[0] == 'I' && text[1] == 'R' &&
-      std::all_of(text.begin() + 2, text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (!PassesVerhoeff(text.substr(2))) {
-      return Error{"ir.invalid_check_digit", "check digit mismatch: a digit is mistyped"};
-    }
-    IrReference reference;
-    reference.value_ = std::string(text);
-    return reference;
-  }
+namespace {
+
+// The 20 digits of an IR reference as a person may type it: Arabic-Indic
+// digits, spaces and dashes, "ir" in any case or no prefix at all.
+Result<std::string> TypedDigits(std::string_view text) {
   const std::string normalized = NormalizeDigits(text);
   std::string_view trimmed = TrimSpaces(normalized);
   if (trimmed.empty()) return Error{"ir.empty", "no IR reference given"};
@@ -92,6 +85,27 @@ Result<IrReference> IrReference::Parse(std::string_view text) {
   }
   if (digits.size() != kDigits) {
     return Error{"ir.invalid_length", "an IR reference has 20 digits after IR"};
+  }
+  return digits;
+}
+
+// The form we print, "IR" and 20 ASCII digits: most of what comes back, read
+// without TypedDigits' normalising copy.
+bool IsPrintedForm(std::string_view text) {
+  return text.size() == 2 + kDigits && text[0] == 'I' && text[1] == 'R' &&
+         std::all_of(text.begin() + 2, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+Result<IrReference> IrReference::Parse(std::string_view text) {
+  std::string digits;
+  if (IsPrintedForm(text)) {
+    digits.assign(text.substr(2));
+  } else {
+    auto typed = TypedDigits(text);
+    if (!typed) return typed.error();
+    digits = std::move(*typed);
   }
   if (!PassesVerhoeff(digits)) return Error{"ir.invalid_check_digit", "check digit mismatch: a digit is mistyped"};
   IrReference reference;

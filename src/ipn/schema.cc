@@ -40,7 +40,7 @@ DROP TABLE ipn_usage
 // condition, so that SQLite uses the index). Not "state IN (...the open
 // states...)": SQLite evaluates an IN list on every insert at a cost close to
 // the index entry it saves (measured).
-constexpr const char* kOpenStateIndex =
+constexpr const char* kUnfinishedIndex =
     "CREATE INDEX ipn_transactions_unfinished ON ipn_transactions (state, updated_ms) WHERE state <> 'completed'";
 
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
@@ -187,7 +187,7 @@ ALTER TABLE ipn_transactions ADD COLUMN direct_ms BIGINT NOT NULL DEFAULT 0
     // The state index leaves out completed transactions: a direct send,
     // recorded completed, left an entry there that nothing read (one B-tree
     // fewer per send).
-    {5, "state index without completed transactions", "DROP INDEX ipn_transactions_state;\n" + std::string(kOpenStateIndex)},
+    {5, "state index without completed transactions", "DROP INDEX ipn_transactions_state;\n" + std::string(kUnfinishedIndex)},
 }};
 
 // Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.

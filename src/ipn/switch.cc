@@ -997,6 +997,8 @@ Result<ReconcileReport> Switch::Impl::Reconcile() {
   auto expired = ledger_.ExpireHolds();
   if (expired.ok()) report.holds_expired = *expired;
   int64_t stuck_before = internal::NowMs() - options_.stuck_after_ms;
+  // "state <> 'completed'" is the condition of the index on unfinished
+  // transactions (ipn migration 5): repeated so that SQLite can use it.
   auto rows = store_.Execute(
       "SELECT ir FROM ipn_transactions WHERE state <> 'completed' AND (state = 'timed_out_after_debit' OR "
       "(state IN ('initiated', 'debited', 'credited') AND updated_ms <= $1)) ORDER BY created_ms LIMIT 10000",
