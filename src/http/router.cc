@@ -119,13 +119,6 @@ void Router::AddNonBlocking(std::string method, std::string pattern, Handler han
   routes_.back().may_block = false;
 }
 
-bool Router::MayBlock(const Request& request) const {
-  std::map<std::string, std::string> params;
-  bool path_known = false;
-  const Route* route = Find(request, &params, &path_known);
-  return route != nullptr && route->may_block;
-}
-
 Response Response::Later(std::function<void(Reply)> start) {
   Response response;
   response.later = std::move(start);
@@ -163,17 +156,23 @@ const Router::Route* Router::Find(const Request& request, std::map<std::string, 
   return nullptr;
 }
 
-Response Router::Dispatch(Request& request) const {
+Router::Found Router::Match(Request& request) const {
   std::map<std::string, std::string> params;
-  bool path_known = false;
-  const Route* route = Find(request, &params, &path_known);
-  if (route == nullptr) {
-    if (path_known) return ErrorResponse(405, Error("http.method_not_allowed"));
+  Found found;
+  found.route = Find(request, &params, &found.path_known);
+  if (found.route == nullptr) return found;
+  found.may_block = found.route->may_block;
+  request.params = std::move(params);
+  return found;
+}
+
+Response Router::Run(Request& request, const Found& found) const {
+  if (found.route == nullptr) {
+    if (found.path_known) return ErrorResponse(405, Error("http.method_not_allowed"));
     return ErrorResponse(404, Error("http.not_found"));
   }
-  request.params = std::move(params);
   try {
-    return route->handler(request);
+    return found.route->handler(request);
   } catch (const std::exception& e) {
     spdlog::error("request {} {} {}: handler threw: {}", request.request_id, request.method, request.path,
                   e.what());

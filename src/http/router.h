@@ -73,6 +73,9 @@ struct RouteInfo {
 };
 
 class Router {
+ private:
+  struct Route;
+
  public:
   // Patterns are literal segments and ":name" segments; a final "*" segment
   // matches the rest of the path (used for static files). Adding the same
@@ -84,15 +87,22 @@ class Router {
   // it answers through Response::Later. The server runs it on the event
   // loop's own thread, without a hand-off to the blocking pool.
   void AddNonBlocking(std::string method, std::string pattern, Handler handler);
-  // Whether the route `request` goes to may block; false when no route
-  // matches (the 404 and 405 answers are immediate).
-  bool MayBlock(const Request& request) const;
-
-  // Dispatches: 404 JSON error when no pattern matches the path, 405 when the
-  // path matches under another method. Exceptions escaping a handler become a
-  // 500 "internal" JSON error (and are logged) so one bad handler never takes
-  // the server down.
-  Response Dispatch(Request& request) const;
+  // The route `request` goes to, looked up once: Match sets the request's
+  // params, Run answers it. `may_block` is false when no route matches (the
+  // 404 and 405 answers are immediate).
+  struct Found {
+    const Route* route = nullptr;
+    bool path_known = false;  // no route, but another method would match
+    bool may_block = false;
+  };
+  Found Match(Request& request) const;
+  // 404 JSON error when no pattern matched the path, 405 when the path
+  // matches under another method. Exceptions escaping a handler become a 500
+  // "internal" JSON error (and are logged) so one bad handler never takes the
+  // server down.
+  Response Run(Request& request, const Found& found) const;
+  // Match, then Run.
+  Response Dispatch(Request& request) const { return Run(request, Match(request)); }
 
   std::vector<RouteInfo> Routes() const;
 

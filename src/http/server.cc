@@ -214,14 +214,16 @@ void Session::OnRead(beast::error_code ec) {
   if (request.path.empty() || request.path[0] != '/') {
     return Respond(ErrorResponse(400, Error("http.bad_request", "target is not an absolute path")), answering);
   }
-  if (server_.blocking && server_.router.MayBlock(request)) {
+  const Router::Found found = server_.router.Match(request);
+  if (server_.blocking && found.may_block) {
     // Off the event loop: its other connections go on meanwhile.
-    net::post(*server_.blocking, [self = shared_from_this(), request = std::move(request), answering]() mutable {
-      self->Answer(self->server_.router.Dispatch(request), answering, false);
-    });
+    net::post(*server_.blocking,
+              [self = shared_from_this(), request = std::move(request), answering, found]() mutable {
+                self->Answer(self->server_.router.Run(request, found), answering, false);
+              });
     return;
   }
-  Answer(server_.router.Dispatch(request), answering, true);
+  Answer(server_.router.Run(request, found), answering, true);
 }
 
 // Sends `response`, or what it stands for: a Later one when its work
