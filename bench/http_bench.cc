@@ -25,6 +25,7 @@
 #include <iostream>
 #include <thread>
 
+#include <dlfcn.h>
 #include <sys/resource.h>
 
 #include "app/app.h"
@@ -168,8 +169,11 @@ int main(int argc, char** argv) {
     }
     for (auto& worker : workers) worker.join();
   }
+  // Which malloc the figures were taken with (cmake/allocator.cmake): jemalloc
+  // exports mallctl, glibc does not.
+  const char* allocator = dlsym(RTLD_DEFAULT, "mallctl") != nullptr ? "jemalloc" : "glibc malloc";
   std::cout << "db " << db << ", " << (floor ? "GET /healthz" : std::to_string(customers) + " customers") << ", "
-            << connections << " connections, " << seconds << " s\n";
+            << connections << " connections, " << seconds << " s, " << allocator << "\n";
 
   // The load: one generator thread (bench/load_generator.h), each connection
   // paying from its own customer to the others in turn.
