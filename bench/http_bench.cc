@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   cli.add_option("--seconds", seconds);
   cli.add_option("--customers", customers);
   int blocking_threads = 32;
-  cli.add_option("--threads", threads, "server event-loop threads (0: one per core)");
+  cli.add_option("--threads", threads, "server event-loop threads (0: one per core but one, as lahza serve)");
   cli.add_option("--blocking-threads", blocking_threads, "server threads for blocking routes");
   cli.add_option("--pin-hash", pin_hash, "argon2id cost of the customers' PINs: min or interactive (production)")
       ->check(CLI::IsMember({"min", "interactive"}));

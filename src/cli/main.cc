@@ -27,7 +27,7 @@ void AddServeCommand(CLI::App& app) {
   command->add_option("--address", options->address, "address to listen on");
   command->add_option("--db", options->db, "database URL: sqlite:PATH or postgresql://...");
   command->add_option("--web", options->web, "folder of the web front end");
-  command->add_option("--threads", options->threads, "event-loop threads (0: one per core)");
+  command->add_option("--threads", options->threads, "event-loop threads (0: one per core but one, at least one)");
   command->add_option("--blocking-threads", options->blocking_threads,
                       "threads for routes that block (commits, argon2id)")
       ->check(CLI::Range(1, 1024));

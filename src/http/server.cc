@@ -126,7 +126,8 @@ struct Server::Impl {
 
   static int ThreadCount(const ServerOptions& options) {
     if (options.threads > 0) return options.threads;
-    return std::max(2u, std::thread::hardware_concurrency());
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());  // 0 when unknown
+    return std::max(1, cores - 1);
   }
 
   void Accept() {

@@ -20,7 +20,11 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;               // 0: any free port (see Server::port())
   // Event-loop threads: they read and write every connection and run the
-  // non-blocking routes (Router::AddNonBlocking). 0: one per core (at least 2).
+  // non-blocking routes (Router::AddNonBlocking). 0: one per core but one
+  // (at least one). The core left over is for the process's own busy thread:
+  // in lahza the switch's group-commit writer, which every payment waits for
+  // and which, sharing 2 cores with two loops, lost a quarter of its time
+  // waiting for a CPU (docs/api.md, "Measured").
   int threads = 0;
   // Threads for the routes that may block (Router::Add): a handler waiting
   // for a commit or hashing a PIN holds one of these, never an event loop.
