@@ -66,6 +66,23 @@ json RandomValue(std::mt19937_64& random, int depth) {
   }
 }
 
+// Plain ASCII is checked 8 bytes at a time: a byte that needs a look of its
+// own must be found wherever it falls in such a run, and the bytes next to the
+// ones that do (space 0x20, '!' 0x21, '#' 0x23, '[' 0x5B, ']' 0x5D, DEL 0x7F)
+// must not be taken for them.
+TEST(JsonTextTest, EveryByteIsSeenAtEveryOffsetOfARun) {
+  const std::vector<std::string> odd = {"\"", "\\", std::string(1, '\0'), "\x01", "\x1f", "\n", " ", "!", "#", "[",
+                                        "]", "\x7f", "\xd8\xa7", "\xff", "\xc0\x80", "\x80", "\xe2\x82"};
+  for (const std::string& piece : odd) {
+    for (size_t at = 0; at <= 24; ++at) {
+      std::string text(24, 'a');
+      text.insert(at, piece);
+      SCOPED_TRACE("offset " + std::to_string(at) + " piece " + json(piece).dump(-1, ' ', true, json::error_handler_t::replace));
+      EXPECT_EQ(JsonText(json(text)), Reference(json(text)));
+    }
+  }
+}
+
 TEST(JsonTextTest, RandomDocumentsMatchNlohmann) {
   std::mt19937_64 random(20261126);
   for (int i = 0; i < 20'000; ++i) {
