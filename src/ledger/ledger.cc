@@ -478,20 +478,25 @@ class WorkingSet {
                                    "resolved_at = excluded.resolved_at");
       if (!updated.ok()) return updated.error();
     }
-    // Balances: a plain UPDATE of the four sums. Every account here was
-    // loaded from its row (accounts are never deleted), so there is always
-    // exactly one row; an upsert of the whole row, before, also bound and
+    // Balances: the four sums updated by id, all accounts in one call (on
+    // PostgreSQL one statement instead of a round trip per account). Every
+    // account here was loaded from its row (accounts are never deleted), so
+    // each has exactly one; an upsert of the whole row, before, also bound and
     // copied the six columns that never change and tried an insert first.
+    static const std::vector<std::string> kBalanceColumns{"debits_pending", "debits_posted", "credits_pending",
+                                                          "credits_posted"};
+    rows.clear();
     for (auto& [id, slot] : accounts_) {
       if (!slot.dirty) continue;
       const Account& a = slot.account;
       assert(WithinLimits(a));
-      auto updated = tx.Execute(
-          "UPDATE ledger_accounts SET debits_pending = $1, debits_posted = $2, credits_pending = $3, "
-          "credits_posted = $4 WHERE id = $5",
-          std::vector<store::Value>{a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.id});
-      if (!updated.ok()) return updated.error();
-      if (updated->affected != 1) return Error("ledger.invariant_violated", "account row missing: " + std::to_string(a.id));
+      rows.push_back(Row{a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.id});
+    }
+    if (rows.empty()) return {};
+    auto updated = tx.UpdateMany("ledger_accounts", "id", kBalanceColumns, rows);
+    if (!updated.ok()) return updated.error();
+    if (*updated != static_cast<int64_t>(rows.size())) {
+      return Error("ledger.invariant_violated", "account rows missing: " + std::to_string(rows.size() - *updated));
     }
     return {};
   }

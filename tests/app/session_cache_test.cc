@@ -56,6 +56,10 @@ class PausingStore final : public store::Store {
                                std::span<const store::Row> rows, std::string_view suffix) override {
       return inner_->InsertMany(table, columns, rows, suffix);
     }
+    Result<int64_t> UpdateMany(std::string_view table, std::string_view key_column,
+                               std::span<const std::string> columns, std::span<const store::Row> rows) override {
+      return inner_->UpdateMany(table, key_column, columns, rows);
+    }
     int64_t RowsChanged() const override { return inner_->RowsChanged(); }
     Status Commit() override { return inner_->Commit(); }
 

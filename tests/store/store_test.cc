@@ -506,6 +506,67 @@ TEST_P(StoreTest, InsertManyWithOnConflictDoNothing) {
   EXPECT_EQ((*tx3)->InsertMany("entry", columns, narrow).error().code, "store.error");
 }
 
+TEST_P(StoreTest, UpdateManyUpdatesByKeyAndCountsWhatItFound) {
+  Run("CREATE TABLE entry (id BIGINT PRIMARY KEY, account BIGINT NOT NULL, memo TEXT)");
+  Run("CREATE TABLE named (name TEXT PRIMARY KEY, amount BIGINT NOT NULL)");
+  for (int64_t i = 1; i <= 5; ++i) Run("INSERT INTO entry (id, account, memo) VALUES ($1, 0, 'old')", {i});
+  Run("INSERT INTO named (name, amount) VALUES ('حساب أ', 1), ('b,\"{c}', 2), ('NULL', 3)");
+  const std::string columns[] = {"account", "memo"};
+  auto tx = store_->Begin();
+  ASSERT_TRUE(tx.ok());
+  const int64_t changed_before = (*tx)->RowsChanged();
+  // Rows 2 and 4 get new values (text that looks like array syntax, NULL),
+  // 9 does not exist and is not counted; the others stay as they were.
+  std::vector<Row> rows = {{int64_t{20}, std::string("a,b{c}\"d\\e"), int64_t{2}},
+                           {int64_t{40}, Null{}, int64_t{4}},
+                           {int64_t{90}, std::string("none"), int64_t{9}}};
+  auto updated = (*tx)->UpdateMany("entry", "id", columns, rows);
+  ASSERT_TRUE(updated.ok()) << Describe(updated.error());
+  EXPECT_EQ(*updated, 2);
+  EXPECT_GE((*tx)->RowsChanged() - changed_before, 2);
+  // Keyed by text, one column.
+  const std::string amount[] = {"amount"};
+  std::vector<Row> named = {{int64_t{10}, std::string("حساب أ")}, {int64_t{30}, std::string("NULL")}};
+  auto by_name = (*tx)->UpdateMany("named", "name", amount, named);
+  ASSERT_TRUE(by_name.ok()) << Describe(by_name.error());
+  EXPECT_EQ(*by_name, 2);
+  EXPECT_EQ(*(*tx)->UpdateMany("named", "name", amount, std::vector<Row>{}), 0);
+  ASSERT_TRUE((*tx)->Commit().ok());
+  Rows entries = Run("SELECT id, account, memo FROM entry ORDER BY id");
+  ASSERT_EQ(entries.rows.size(), 5u);
+  EXPECT_EQ(AsInt(entries.rows[1][1]), 20);
+  EXPECT_EQ(AsText(entries.rows[1][2]), "a,b{c}\"d\\e");
+  EXPECT_EQ(AsInt(entries.rows[3][1]), 40);
+  EXPECT_TRUE(IsNull(entries.rows[3][2]));
+  for (size_t i : {0u, 2u, 4u}) {
+    EXPECT_EQ(AsInt(entries.rows[i][1]), 0);
+    EXPECT_EQ(AsText(entries.rows[i][2]), "old");
+  }
+  Rows amounts = Run("SELECT amount FROM named ORDER BY amount");
+  ASSERT_EQ(amounts.rows.size(), 3u);
+  EXPECT_EQ(AsInt(amounts.rows[0][0]), 2);
+  EXPECT_EQ(AsInt(amounts.rows[1][0]), 10);
+  EXPECT_EQ(AsInt(amounts.rows[2][0]), 30);
+
+  // A constraint broken by one row is a conflict, and nothing of the
+  // transaction stays.
+  auto tx2 = store_->Begin();
+  std::vector<Row> breaking = {{int64_t{7}, std::string("x"), int64_t{1}}, {Null{}, std::string("y"), int64_t{3}}};
+  auto broken = (*tx2)->UpdateMany("entry", "id", columns, breaking);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code, "store.conflict") << Describe(broken.error());
+  EXPECT_FALSE((*tx2)->Execute("SELECT 1").ok());  // the transaction is aborted
+  tx2->reset();
+  EXPECT_EQ(AsInt(Run("SELECT account FROM entry WHERE id = 1").rows.at(0).at(0)), 0);
+  // A row of the wrong width, or a write in a read transaction, is refused.
+  auto tx3 = store_->Begin();
+  std::vector<Row> narrow = {{int64_t{1}, int64_t{1}}};
+  EXPECT_EQ((*tx3)->UpdateMany("entry", "id", columns, narrow).error().code, "store.error");
+  auto read = store_->Begin(Mode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE((*read)->UpdateMany("entry", "id", columns, rows).ok());
+}
+
 const Migration kMigrations[] = {
     {1, "accounts", "CREATE TABLE account (id BIGINT PRIMARY KEY, name TEXT NOT NULL); "
                     "INSERT INTO account (id, name) VALUES (1, 'البنك الأهلي; فرع')"},
