@@ -298,15 +298,7 @@ class SqliteTransaction final : public Transaction {
     sql += ") VALUES (" + values + ")";
     if (!suffix.empty()) sql += " " + std::string(suffix);
     if (mode_ == Mode::kRead) return Fail(Failure("InsertMany in a read transaction"));
-    auto prepared = connection_->Prepare(sql);
-    if (!prepared.ok()) return Fail(prepared.error());
-    Rows counter;
-    for (const Row& row : rows) {
-      if (row.size() != columns.size()) return Fail(Failure("InsertMany row has the wrong number of values"));
-      Status status = connection_->Run(**prepared, row, &counter);
-      if (!status.ok()) return Fail(status.error());
-    }
-    return counter.affected;
+    return StepPerRow(sql, rows, columns.size(), "InsertMany");
   }
 
   // One cached UPDATE stepped per row, for the reason InsertMany gives.
@@ -320,15 +312,7 @@ class SqliteTransaction final : public Transaction {
     std::string sql = "UPDATE " + std::string(table) + " SET ";
     for (size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + columns[i] + " = $" + std::to_string(i + 1);
     sql += " WHERE " + std::string(key_column) + " = $" + std::to_string(columns.size() + 1);
-    auto prepared = connection_->Prepare(sql);
-    if (!prepared.ok()) return Fail(prepared.error());
-    Rows counter;
-    for (const Row& row : rows) {
-      if (row.size() != columns.size() + 1) return Fail(Failure("UpdateMany row has the wrong number of values"));
-      Status status = connection_->Run(**prepared, row, &counter);
-      if (!status.ok()) return Fail(status.error());
-    }
-    return counter.affected;
+    return StepPerRow(sql, rows, columns.size() + 1, "UpdateMany");
   }
 
   // The connection's own count covers every statement, triggers included.
@@ -350,6 +334,20 @@ class SqliteTransaction final : public Transaction {
   }
 
  private:
+  // InsertMany's and UpdateMany's statement, prepared once and stepped once
+  // per row of `width` values; returns the rows it changed.
+  Result<int64_t> StepPerRow(const std::string& sql, std::span<const Row> rows, size_t width, const char* what) {
+    auto prepared = connection_->Prepare(sql);
+    if (!prepared.ok()) return Fail(prepared.error());
+    Rows counter;
+    for (const Row& row : rows) {
+      if (row.size() != width) return Fail(Failure(std::string(what) + " row has the wrong number of values"));
+      Status status = connection_->Run(**prepared, row, &counter);
+      if (!status.ok()) return Fail(status.error());
+    }
+    return counter.affected;
+  }
+
   Error Fail(Error error) {
     failed_ = true;
     return error;
