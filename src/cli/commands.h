@@ -31,6 +31,10 @@ struct ServeOptions {
   std::string admin_token;
   std::string pin_hash = "interactive";
   int reconcile_ms = 5000;
+  // An unfinished transfer untouched this long is the reconciler's to finish
+  // (a crash left it). Long enough that a live send is never taken from the
+  // hands working on it; tests that crash the server shorten it.
+  int stuck_after_ms = 30'000;
 };
 int Serve(const ServeOptions& options);  // the process's exit code
 

@@ -38,6 +38,9 @@ void AddServeCommand(CLI::App& app) {
                       "argon2id cost for new PINs: interactive (production) or min (tests, benchmark, demo)")
       ->check(CLI::IsMember({"interactive", "min"}));
   command->add_option("--reconcile-ms", options->reconcile_ms, "reconciliation interval, 0 = off");
+  command->add_option("--stuck-after-ms", options->stuck_after_ms,
+                      "an unfinished transfer untouched this long is finished by the reconciler")
+      ->check(CLI::Range(1'000, 7 * 24 * 3600 * 1000));
   command->callback([options] { ExitWith(Serve(*options)); });
 }
 

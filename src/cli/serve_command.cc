@@ -92,7 +92,9 @@ int Serve(const ServeOptions& options) {
     std::cerr << "lahza serve: ledger: " << ledger.error().code << " " << ledger.error().detail << "\n";
     return 1;
   }
-  auto network = ipn::Switch::Open(**store, **ledger);
+  ipn::SwitchOptions switch_options;
+  switch_options.stuck_after_ms = options.stuck_after_ms;
+  auto network = ipn::Switch::Open(**store, **ledger, std::move(switch_options));
   if (!network) {
     std::cerr << "lahza serve: switch: " << network.error().code << " " << network.error().detail << "\n";
     return 1;
