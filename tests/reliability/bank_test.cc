@@ -196,9 +196,10 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
   // minute (the test took 16-72 s, most of it that wait).
   server.Kill();
   ++kills;
-  ASSERT_TRUE(server.Start(db));
+  const bool restarted = server.Start(db);
   port = server.port();
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) t.join();  // before any ASSERT: a joinable thread must not outlive this scope
+  ASSERT_TRUE(restarted) << "the last restart failed";
   Client admin(port);
 
   // Exactly once: one IR per request id, no IR shared by two ids.
