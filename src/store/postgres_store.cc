@@ -174,23 +174,18 @@ class PostgresTransaction final : public Transaction {
       if (row.size() != columns.size() + 1) return Fail(Failure("UpdateMany row has the wrong number of values"));
     }
     if (rows.empty()) return int64_t{0};
-    auto types = ColumnTypes(table);
-    if (!types.ok()) return Fail(types.error());
     std::vector<std::string> names(columns.begin(), columns.end());
     names.emplace_back(key_column);
-    std::string set, arrays, aliases;
     std::vector<Value> params;
-    params.reserve(names.size());
+    auto arrays = ColumnArrays(table, names, rows, params);
+    if (!arrays.ok()) return arrays.error();
+    std::string set, aliases;
     for (size_t c = 0; c < names.size(); ++c) {
-      auto type = (*types)->find(names[c]);
-      if (type == (*types)->end()) return Fail(Failure("no column " + names[c] + " in " + std::string(table)));
       if (c < columns.size()) set += (c ? ", " : "") + names[c] + " = v." + names[c];
-      arrays += (c ? ", CAST($" : "CAST($") + std::to_string(c + 1) + " AS " + type->second + "[])";
       aliases += (c ? ", " : "") + names[c];
-      params.emplace_back(ArrayLiteral(rows, c));
     }
     const std::string key(key_column);
-    auto done = Execute("UPDATE " + std::string(table) + " AS target SET " + set + " FROM unnest(" + arrays +
+    auto done = Execute("UPDATE " + std::string(table) + " AS target SET " + set + " FROM unnest(" + *arrays +
                             ") AS v(" + aliases + ") WHERE target." + key + " = v." + key,
                         params);
     if (!done.ok()) return done.error();
@@ -261,24 +256,34 @@ class PostgresTransaction final : public Transaction {
   // depends only on table, columns and suffix, so it is prepared once.
   Result<int64_t> Unnest(std::string_view table, std::span<const std::string> columns, std::span<const Row> rows,
                          std::string_view suffix) {
-    auto types = ColumnTypes(table);
-    if (!types.ok()) return Fail(types.error());
-    std::string sql = "INSERT INTO " + std::string(table) + " (";
-    std::string arrays;
     std::vector<Value> params;
-    params.reserve(columns.size());
-    for (size_t c = 0; c < columns.size(); ++c) {
-      auto type = (*types)->find(columns[c]);
-      if (type == (*types)->end()) return Fail(Failure("no column " + columns[c] + " in " + std::string(table)));
-      sql += (c ? ", " : "") + columns[c];
-      arrays += (c ? ", CAST($" : "CAST($") + std::to_string(c + 1) + " AS " + type->second + "[])";
-      params.emplace_back(ArrayLiteral(rows, c));
-    }
-    sql += ") SELECT * FROM unnest(" + arrays + ")";
+    auto arrays = ColumnArrays(table, columns, rows, params);
+    if (!arrays.ok()) return arrays.error();
+    std::string sql = "INSERT INTO " + std::string(table) + " (";
+    for (size_t c = 0; c < columns.size(); ++c) sql += (c ? ", " : "") + columns[c];
+    sql += ") SELECT * FROM unnest(" + *arrays + ")";
     if (!suffix.empty()) (sql += " ") += suffix;
     auto done = Execute(sql, params);
     if (!done.ok()) return done.error();
     return done->affected;
+  }
+
+  // How Unnest and UpdateMany send many rows in one statement: column c of
+  // every row (named names[c] in `table`) as one array parameter, appended to
+  // `params`, and the text that reads them back, "CAST($1 AS bigint[]), ...".
+  Result<std::string> ColumnArrays(std::string_view table, std::span<const std::string> names,
+                                   std::span<const Row> rows, std::vector<Value>& params) {
+    auto types = ColumnTypes(table);
+    if (!types.ok()) return Fail(types.error());
+    std::string arrays;
+    params.reserve(params.size() + names.size());
+    for (size_t c = 0; c < names.size(); ++c) {
+      auto type = (*types)->find(names[c]);
+      if (type == (*types)->end()) return Fail(Failure("no column " + names[c] + " in " + std::string(table)));
+      arrays += (c ? ", CAST($" : "CAST($") + std::to_string(params.size() + 1) + " AS " + type->second + "[])";
+      params.emplace_back(ArrayLiteral(rows, c));
+    }
+    return arrays;
   }
 
   // Column `c` of every row as a PostgreSQL array literal.
