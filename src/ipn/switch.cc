@@ -158,6 +158,10 @@ Status Switch::Impl::Init() {
       a.id = id;
       a.code = code;
       a.owner = p.code;
+      // An institution's own accounts keep their history (their statements
+      // are what settlement and an operator reconcile); a batch's sends
+      // share their few index pages. Customers' accounts do not (institution.cc).
+      a.flags = ledger::account_flags::kHistory;
       a.user_data = std::string(what) + ":" + (code == internal::kCodeSettlement ? p.settlement_account : p.code);
       accounts.push_back(a);
     }
@@ -168,6 +172,7 @@ Status Switch::Impl::Init() {
     a.id = id;
     a.code = internal::kCodePool;
     a.owner = "CBE";
+    a.flags = ledger::account_flags::kHistory;
     a.user_data = what;
     accounts.push_back(a);
   }

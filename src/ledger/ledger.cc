@@ -38,8 +38,8 @@ namespace {
 using store::Row;
 using store::Value;
 
-constexpr uint32_t kKnownAccountFlags =
-    account_flags::kDebitsMustNotExceedCredits | account_flags::kCreditsMustNotExceedDebits;
+constexpr uint32_t kKnownAccountFlags = account_flags::kDebitsMustNotExceedCredits |
+                                       account_flags::kCreditsMustNotExceedDebits | account_flags::kHistory;
 constexpr uint32_t kKnownTransferFlags =
     transfer_flags::kPending | transfer_flags::kPostPending | transfer_flags::kVoidPending;
 constexpr int64_t kMicrosPerSecond = 1'000'000;
@@ -58,11 +58,13 @@ const std::vector<std::string>& AccountColumnList() {
                                                    "credits_posted", "ts"};
   return columns;
 }
+// A stored transfer row: kTransferColumns, then whether each side is filed
+// in its account's history index (WorkingSet::StoredRow).
 const std::vector<std::string>& TransferColumnList() {
   static const std::vector<std::string> columns = {
       "id",   "debit_account_id", "credit_account_id", "amount",     "flags",     "pending_id",
       "timeout_seconds", "code",  "user_data",         "user_data_64", "result",  "ts",
-      "hold_state", "expires_at", "resolved_at"};
+      "hold_state", "expires_at", "resolved_at", "debit_history", "credit_history"};
   return columns;
 }
 
@@ -459,18 +461,35 @@ class WorkingSet {
     transfers_.try_emplace(std::move(id), TransferSlot{std::move(record), true, false});
   }
 
+  // A transfer's row as stored: each side is filed in its account's history
+  // index when that account keeps history. Both accounts of a decided
+  // transfer are held here (a refused one may name an account that does not
+  // exist, which has no history). The hold updates below carry these values
+  // too, but only change a hold's state.
+  Row StoredRow(const TransferRecord& record) {
+    auto keeps_history = [&](int64_t id) -> int64_t {
+      const AccountSlot* slot = FindAccount(id);
+      return slot != nullptr && (slot->account.flags & account_flags::kHistory) != 0 ? 1 : 0;
+    };
+    Row row = RowFromRecord(record);
+    row.push_back(keeps_history(record.transfer.debit_account_id));
+    row.push_back(keeps_history(record.transfer.credit_account_id));
+    assert(row.size() == TransferColumnList().size());
+    return row;
+  }
+
   // Writes every change. New transfers first: nothing references them by key.
   Status Write(store::Transaction& tx) {
     std::vector<Row> rows;
     rows.reserve(new_ids_.size());
-    for (const std::string& id : new_ids_) rows.push_back(RowFromRecord(transfers_.at(id).record));
+    for (const std::string& id : new_ids_) rows.push_back(StoredRow(transfers_.at(id).record));
     if (!rows.empty()) {
       auto inserted = tx.InsertMany("ledger_transfers", TransferColumnList(), rows);
       if (!inserted.ok()) return inserted.error();
     }
     rows.clear();
     for (auto& [id, slot] : transfers_) {
-      if (slot.dirty && !slot.is_new) rows.push_back(RowFromRecord(slot.record));
+      if (slot.dirty && !slot.is_new) rows.push_back(StoredRow(slot.record));
     }
     if (!rows.empty()) {
       auto updated = tx.InsertMany("ledger_transfers", TransferColumnList(), rows,
@@ -1020,13 +1039,21 @@ Result<std::vector<TransferRecord>> Ledger::Impl::TransfersForAccount(int64_t ac
   if (query.limit < 1 || query.limit > 10000) return Error("ledger.history_limit_invalid");
   auto tx = store_.Begin(store::Mode::kRead);
   if (!tx.ok()) return tx.error();
-  // Two index range scans (debit side, credit side) merged by timestamp.
-  const std::string filter = query.include_failed ? "" : " AND result = 0";
   std::vector<TransferRecord> out;
-  for (const char* side : {"debit_account_id", "credit_account_id"}) {
+  std::vector<Value> id{account_id};
+  auto account = (*tx)->Execute("SELECT flags FROM ledger_accounts WHERE id = $1", id);
+  if (!account.ok()) return account.error();
+  if (account->rows.empty()) return out;
+  if ((store::AsInt(account->rows[0][0]) & account_flags::kHistory) == 0) {
+    return Error("ledger.account_without_history", std::to_string(account_id));
+  }
+  // Two index range scans (debit side, credit side) merged by timestamp. Each
+  // names its partial index's condition, so that both backends use it.
+  const std::string filter = query.include_failed ? "" : " AND result = 0";
+  for (auto [side, filed] : {std::pair{"debit_account_id", "debit_history"}, {"credit_account_id", "credit_history"}}) {
     std::vector<Value> params{account_id, query.after_timestamp, query.limit};
     auto rows = (*tx)->Execute(std::string("SELECT ") + kTransferColumns + " FROM ledger_transfers WHERE " + side +
-                                   " = $1 AND ts > $2" + filter + " ORDER BY ts LIMIT $3",
+                                   " = $1 AND " + filed + " = 1 AND ts > $2" + filter + " ORDER BY ts LIMIT $3",
                                params);
     if (!rows.ok()) return rows.error();
     for (const Row& row : rows->rows) out.push_back(RecordFromRow(row));

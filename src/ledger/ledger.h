@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <future>
 #include <memory>
 #include <optional>
@@ -49,6 +50,13 @@ namespace account_flags {
 inline constexpr uint32_t kDebitsMustNotExceedCredits = 1u << 0;
 // credits_pending + credits_posted may never exceed debits_posted.
 inline constexpr uint32_t kCreditsMustNotExceedDebits = 1u << 1;
+// The ledger keeps this account's history: TransfersForAccount lists its
+// transfers. Every transfer then files an entry for this side in a per-account
+// index, and a commit writes that account's index page. An account whose
+// transfers are found another way (by id, as the switch finds a send's by its
+// IR) goes without: for a customer's account that page is one of the few that
+// a send writes and that no other send in its batch shares (docs/ledger.md).
+inline constexpr uint32_t kHistory = 1u << 2;
 }  // namespace account_flags
 
 struct Account {
@@ -286,7 +294,9 @@ class Ledger {
 
   // --- reads (a consistent snapshot; never block the committer)
   Result<std::optional<TransferRecord>> LookupTransfer(std::string_view id);
-  // Transfers that debit or credit `account_id`, oldest first.
+  // Transfers that debit or credit `account_id`, oldest first. Error
+  // "ledger.account_without_history" for an account created without
+  // account_flags::kHistory; an unknown account has none.
   Result<std::vector<TransferRecord>> TransfersForAccount(int64_t account_id, HistoryQuery query = {});
   // Error "ledger.overflow" when a total is beyond int64 (absurd balances).
   Result<Totals> GetTotals();
@@ -313,7 +323,8 @@ class Ledger {
   std::unique_ptr<Impl> impl_;
 };
 
-// The ledger's schema (applied by Ledger::Open; exposed for tools).
-Status MigrateLedger(store::Store& store);
+// The ledger's schema (applied by Ledger::Open; exposed for tools, and for
+// tests of a migration, which stop at version `up_to` first).
+Status MigrateLedger(store::Store& store, int up_to = std::numeric_limits<int>::max());
 
 }  // namespace lahza::ledger

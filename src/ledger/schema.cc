@@ -73,16 +73,38 @@ CREATE INDEX ledger_transfers_expiry ON ledger_transfers (expires_at) WHERE hold
 // ledger's account cache trusts its rows only for the stamp it took them at.
 constexpr const char* kWriteStamps = "ALTER TABLE ledger_meta ADD COLUMN stamp BIGINT NOT NULL DEFAULT 0";
 
+// Migration 3: the per-account history indexes keep only the sides whose
+// account has account_flags::kHistory. Each transfer row says, per side,
+// whether it is filed (debit_history, credit_history: 1 or 0, from the
+// account's flags when the transfer was decided; flags never change after
+// creation), and each index holds the rows whose side is. Accounts and
+// transfers that exist keep their history: they get the flag and 1.
+constexpr const char* kHistoryByAccount = R"sql(
+ALTER TABLE ledger_transfers ADD COLUMN debit_history BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE ledger_transfers ADD COLUMN credit_history BIGINT NOT NULL DEFAULT 1;
+UPDATE ledger_accounts SET flags = flags + 4 WHERE (flags & 4) = 0;
+DROP INDEX ledger_transfers_debit;
+DROP INDEX ledger_transfers_credit;
+CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id, ts) WHERE debit_history = 1;
+CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id, ts) WHERE credit_history = 1
+)sql";
+
 const std::vector<store::Migration>& Migrations() {
   static const std::vector<store::Migration> migrations = {
       {1, "accounts, transfers and the writer row", SchemaV1(true), SchemaV1(false)},
       {2, "write stamps on the writer row", kWriteStamps},
+      {3, "history indexes only for accounts that keep history", kHistoryByAccount},
   };
   return migrations;
 }
 
 }  // namespace
 
-Status MigrateLedger(store::Store& store) { return store::Migrate(store, "ledger", Migrations()); }
+Status MigrateLedger(store::Store& store, int up_to) {
+  const auto& all = Migrations();
+  size_t count = 0;
+  while (count < all.size() && all[count].version <= up_to) ++count;
+  return store::Migrate(store, "ledger", std::span(all).first(count));
+}
 
 }  // namespace lahza::ledger

@@ -7,6 +7,7 @@
 #include <climits>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "core/messages.h"
 #include "ledger/ledger.h"
@@ -32,6 +33,8 @@ constexpr int64_t kAlice = 2;
 constexpr int64_t kBob = 3;
 constexpr int64_t kCapped = 4;  // credits must not exceed debits
 constexpr int64_t kUsd = 5;     // another currency
+// Alice's account keeps its history (TransfersForAccount); the others do not.
+constexpr uint32_t kAliceFlags = account_flags::kDebitsMustNotExceedCredits | account_flags::kHistory;
 
 Account MakeAccount(int64_t id, uint32_t flags = 0, int64_t ledger = kLedgerEgp) {
   Account a;
@@ -82,7 +85,7 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     auto ledger = Ledger::Open(*store_, options);
     ASSERT_OK(ledger);
     ledger_ = std::move(*ledger);
-    std::vector<Account> accounts = {MakeAccount(kBank), MakeAccount(kAlice, account_flags::kDebitsMustNotExceedCredits),
+    std::vector<Account> accounts = {MakeAccount(kBank), MakeAccount(kAlice, kAliceFlags),
                                      MakeAccount(kBob, account_flags::kDebitsMustNotExceedCredits),
                                      MakeAccount(kCapped, account_flags::kCreditsMustNotExceedDebits),
                                      MakeAccount(kUsd, 0, 840)};
@@ -160,7 +163,7 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     return two;
   }
   const std::vector<Account> two_ledger_accounts_ = {
-      MakeAccount(kBank), MakeAccount(kAlice, account_flags::kDebitsMustNotExceedCredits), MakeAccount(kBob)};
+      MakeAccount(kBank), MakeAccount(kAlice, kAliceFlags), MakeAccount(kBob)};
 
   int funded_ = 0;
   bool check_totals_ = true;
@@ -172,12 +175,12 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
 TEST_P(LedgerTest, AccountsAreCreatedOnceAndValidated) {
   Account alice = Get(kAlice);
   EXPECT_EQ(alice.owner, "NBE");
-  EXPECT_EQ(alice.flags, account_flags::kDebitsMustNotExceedCredits);
+  EXPECT_EQ(alice.flags, kAliceFlags);
   EXPECT_EQ(alice.user_data, "حساب 2");
   EXPECT_GT(alice.timestamp, 0);
   EXPECT_EQ(alice.debits_posted + alice.credits_posted + alice.debits_pending + alice.credits_pending, 0);
 
-  Account changed = MakeAccount(kAlice, account_flags::kDebitsMustNotExceedCredits);
+  Account changed = MakeAccount(kAlice, kAliceFlags);
   Account same = changed;
   changed.code = 11;
   Account bad_flags = MakeAccount(20, account_flags::kDebitsMustNotExceedCredits |
@@ -634,6 +637,41 @@ TEST_P(LedgerTest, HistoryListsAnAccountsTransfersInOrder) {
   EXPECT_EQ(refused.error().code, "ledger.history_limit_invalid");
 }
 
+// Bob's account keeps no history: his side of a transfer is not filed in the
+// per-account index, so the ledger cannot list it, and says so; the transfer
+// itself is whole, found by its id and on Alice's list.
+TEST_P(LedgerTest, AnAccountWithoutHistoryIsNotListed) {
+  Fund(kAlice, 1'000);
+  ASSERT_EQ(Code(Move("a2b", kAlice, kBob, 250)), TransferCode::kOk);
+  ASSERT_EQ(Code(Move("b2a", kBob, kAlice, 50)), TransferCode::kOk);
+  EXPECT_EQ(Code(Move("b2nobody", kBob, 999, 10)), TransferCode::kCreditAccountNotFound);
+
+  auto bob = ledger_->TransfersForAccount(kBob);
+  ASSERT_FALSE(bob.ok());
+  EXPECT_EQ(bob.error().code, "ledger.account_without_history");
+  auto nobody = ledger_->TransfersForAccount(999);
+  ASSERT_OK(nobody);
+  EXPECT_TRUE(nobody->empty());
+
+  auto alice = ledger_->TransfersForAccount(kAlice);
+  ASSERT_OK(alice);
+  std::vector<std::string> ids;
+  for (const TransferRecord& r : *alice) ids.push_back(r.transfer.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"fund-0", "a2b", "b2a"}));
+  EXPECT_TRUE(Exists("a2b"));
+  EXPECT_TRUE(Exists("b2nobody"));
+
+  // Per side, whether it is filed: the bank (no history) funded Alice (history).
+  auto filed = store_->Execute(
+      "SELECT id, debit_history, credit_history FROM ledger_transfers ORDER BY ts", {}, store::Mode::kRead);
+  ASSERT_OK(filed);
+  std::vector<store::Row> expected;
+  for (auto [id, debit, credit] : {std::tuple{"fund-0", 0, 1}, {"a2b", 1, 0}, {"b2a", 0, 1}, {"b2nobody", 0, 0}}) {
+    expected.push_back({store::Value(std::string(id)), store::Value(int64_t{debit}), store::Value(int64_t{credit})});
+  }
+  EXPECT_EQ(filed->rows, expected);
+}
+
 TEST_P(LedgerTest, TimestampsAreUniqueAndIncreaseEvenIfTheClockStands) {
   Fund(kAlice, 1'000);
   std::vector<Transfer> batch;
@@ -838,6 +876,57 @@ TEST_P(LedgerTest, CallsLargerThanABatchKeepTheirOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
+
+class LedgerSchemaTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
+    store_ = store::FreshStore(GetParam());
+    ASSERT_NE(store_, nullptr);
+  }
+  std::unique_ptr<store::Store> store_;
+};
+
+// Migration 3: accounts and transfers an older version left keep their
+// history: every account gets kHistory, every transfer is filed on both sides.
+TEST_P(LedgerSchemaTest, AccountsThatExistedKeepTheirHistory) {
+  ASSERT_OK(MigrateLedger(*store_, 2));
+  ASSERT_OK(store_->Execute(
+      "INSERT INTO ledger_accounts (id, ledger, code, owner, flags, user_data, debits_pending, debits_posted, "
+      "credits_pending, credits_posted, ts) VALUES (1, 1, 10, 'NBE', 0, 'bank', 0, 700, 0, 0, 1), "
+      "(2, 1, 10, 'NBE', 1, 'alice', 0, 0, 0, 700, 2)"));
+  ASSERT_OK(store_->Execute(
+      "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, flags, pending_id, "
+      "timeout_seconds, code, user_data, user_data_64, result, ts, hold_state, expires_at, resolved_at) "
+      "VALUES ('old', 1, 2, 700, 0, '', 0, 1, '', 0, 0, 3, 0, 0, 0)"));
+  ASSERT_OK(store_->Execute("UPDATE ledger_meta SET last_ts = 3"));
+
+  auto ledger = Ledger::Open(*store_);
+  ASSERT_OK(ledger);
+  auto accounts = (*ledger)->LookupAccounts(std::vector<int64_t>{1, 2});
+  ASSERT_OK(accounts);
+  ASSERT_EQ(accounts->size(), 2u);
+  EXPECT_EQ((*accounts)[0].flags, account_flags::kHistory);
+  EXPECT_EQ((*accounts)[1].flags, account_flags::kDebitsMustNotExceedCredits | account_flags::kHistory);
+  for (int64_t id : {1, 2}) {
+    auto listed = (*ledger)->TransfersForAccount(id);
+    ASSERT_OK(listed);
+    ASSERT_EQ(listed->size(), 1u) << "account " << id;
+    EXPECT_EQ(listed->front().transfer.id, "old");
+  }
+  // New transfers between them are filed as the flags say.
+  Transfer back = Move("back", 2, 1, 200);
+  auto applied = (*ledger)->CreateTransfers(std::span<const Transfer>(&back, 1));
+  ASSERT_OK(applied);
+  EXPECT_EQ(applied->at(0).code, TransferCode::kOk);
+  auto listed = (*ledger)->TransfersForAccount(2);
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 2u);
+  ASSERT_OK((*ledger)->CheckInvariants());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerSchemaTest, ::testing::ValuesIn(store::TestBackends()),
+                         store::BackendTestName);
 
 TEST(LedgerCodes, EveryCodeHasArabicAndEnglishMessages) {
   for (int c = 0; c <= static_cast<int>(TransferCode::kPendingAmountMismatch); ++c) {
