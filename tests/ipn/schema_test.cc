@@ -13,15 +13,7 @@ namespace {
 
 using store::Value;
 
-class IpnSchemaTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
-    store_ = store::FreshStore(GetParam());
-    ASSERT_NE(store_, nullptr);
-  }
-  std::unique_ptr<store::Store> store_;
-};
+class IpnSchemaTest : public store::FreshStoreTest {};
 
 // Migration 4: one usage row per scope and period becomes one row per scope,
 // with the scope's latest day and latest month; a scope with no day row gets

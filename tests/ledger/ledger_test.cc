@@ -877,15 +877,7 @@ TEST_P(LedgerTest, CallsLargerThanABatchKeepTheirOrder) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
 
-class LedgerSchemaTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
-    store_ = store::FreshStore(GetParam());
-    ASSERT_NE(store_, nullptr);
-  }
-  std::unique_ptr<store::Store> store_;
-};
+class LedgerSchemaTest : public store::FreshStoreTest {};
 
 // Migration 3: accounts and transfers an older version left keep their
 // history: every account gets kHistory, every transfer is filed on both sides.

@@ -59,3 +59,20 @@ std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info);
       GTEST_SKIP() << ::lahza::store::BackendSkipReason(backend);             \
     }                                                                         \
   } while (0)
+
+namespace lahza::store {
+
+// A suite whose every test starts from an empty database of the backend its
+// parameter names (skipped where that backend is unavailable). Derive a named
+// fixture from it: `class IpnSchemaTest : public store::FreshStoreTest {};`.
+class FreshStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    LAHZA_SKIP_UNLESS_BACKEND(GetParam());
+    store_ = FreshStore(GetParam());
+    ASSERT_NE(store_, nullptr);
+  }
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace lahza::store
