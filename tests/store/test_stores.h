@@ -1,17 +1,13 @@
 // Test helper shared by every suite that runs against both storage backends
 // (store, ledger, app, ...). Link the `lahza_store_testing` library.
 //
-//   class LedgerTest : public ::testing::TestWithParam<std::string> {
-//    protected:
-//     void SetUp() override {
-//       LAHZA_SKIP_UNLESS_BACKEND(GetParam());
-//       store_ = lahza::store::FreshStore(GetParam());
-//       ASSERT_NE(store_, nullptr);
-//     }
-//     std::unique_ptr<lahza::store::Store> store_;
-//   };
-//   INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::ValuesIn(lahza::store::TestBackends()),
+//   class LedgerSchemaTest : public lahza::store::FreshStoreTest {};  // store_: empty, per test
+//   TEST_P(LedgerSchemaTest, ...) { ... }
+//   INSTANTIATE_TEST_SUITE_P(Backends, LedgerSchemaTest, ::testing::ValuesIn(lahza::store::TestBackends()),
 //                            lahza::store::BackendTestName);
+//
+// A fixture that needs more in SetUp calls LAHZA_SKIP_UNLESS_BACKEND(GetParam())
+// and FreshStore(GetParam()) itself, as FreshStoreTest does.
 //
 // PostgreSQL runs at LAHZA_TEST_PG_URL (./test always sets it); without it the
 // PostgreSQL cases skip with a message instead of silently passing.
