@@ -203,11 +203,7 @@ bool IsSpace(char32_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r
 
 }  // namespace
 
-Status MigrateIpn(store::Store& store, int up_to) {
-  size_t count = 0;
-  while (count < kMigrations.size() && kMigrations[count].version <= up_to) ++count;
-  return store::Migrate(store, "ipn", std::span(kMigrations).first(count));
-}
+Status MigrateIpn(store::Store& store, int up_to) { return store::Migrate(store, "ipn", kMigrations, up_to); }
 
 std::string NormaliseName(std::string_view name) {
   std::string out;

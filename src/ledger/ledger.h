@@ -18,8 +18,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <future>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>

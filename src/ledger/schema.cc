@@ -78,7 +78,8 @@ constexpr const char* kWriteStamps = "ALTER TABLE ledger_meta ADD COLUMN stamp B
 // whether it is filed (debit_history, credit_history: 1 or 0, from the
 // account's flags when the transfer was decided; flags never change after
 // creation), and each index holds the rows whose side is. Accounts and
-// transfers that exist keep their history: they get the flag and 1.
+// transfers that exist keep their history: they get the flag (4 below) and 1.
+static_assert(account_flags::kHistory == 4, "migration 3 writes kHistory as 4");
 constexpr const char* kHistoryByAccount = R"sql(
 ALTER TABLE ledger_transfers ADD COLUMN debit_history BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE ledger_transfers ADD COLUMN credit_history BIGINT NOT NULL DEFAULT 1;
@@ -100,11 +101,6 @@ const std::vector<store::Migration>& Migrations() {
 
 }  // namespace
 
-Status MigrateLedger(store::Store& store, int up_to) {
-  const auto& all = Migrations();
-  size_t count = 0;
-  while (count < all.size() && all[count].version <= up_to) ++count;
-  return store::Migrate(store, "ledger", std::span(all).first(count));
-}
+Status MigrateLedger(store::Store& store, int up_to) { return store::Migrate(store, "ledger", Migrations(), up_to); }
 
 }  // namespace lahza::ledger

@@ -102,7 +102,7 @@ Result<bool> ApplyIfPending(Store& store, std::string_view module, const Migrati
 
 }  // namespace
 
-Status Migrate(Store& store, std::string_view module, std::span<const Migration> migrations) {
+Status Migrate(Store& store, std::string_view module, std::span<const Migration> migrations, int up_to) {
   int previous = 0;
   for (const Migration& migration : migrations) {
     if (migration.version <= previous) {
@@ -111,6 +111,7 @@ Status Migrate(Store& store, std::string_view module, std::span<const Migration>
     previous = migration.version;
   }
   for (const Migration& migration : migrations) {
+    if (migration.version > up_to) break;
     auto applied = ApplyIfPending(store, module, migration);
     if (!applied.ok()) return applied.error();
   }

@@ -592,6 +592,17 @@ TEST_P(StoreTest, MigrationsAreAppliedOnceAndAreIdempotent) {
   EXPECT_EQ(Count("lahza_schema"), 3);
 }
 
+// A test of migration N stops at N - 1, writes old rows, then migrates on.
+TEST_P(StoreTest, MigrationsStopAtUpTo) {
+  ASSERT_TRUE(Migrate(*store_, "ledger", kMigrations, 1).ok());
+  EXPECT_EQ(Count("account"), 1);
+  EXPECT_EQ(ErrorCode("SELECT COUNT(*) FROM audit"), "store.error");
+  EXPECT_EQ(AsInt(Run("SELECT MAX(version) FROM lahza_schema WHERE module = 'ledger'").rows.at(0).at(0)), 1);
+  ASSERT_TRUE(Migrate(*store_, "ledger", kMigrations).ok());
+  EXPECT_EQ(Count("audit"), 0);
+  EXPECT_EQ(AsInt(Run("SELECT MAX(version) FROM lahza_schema WHERE module = 'ledger'").rows.at(0).at(0)), 2);
+}
+
 TEST_P(StoreTest, FailedMigrationLeavesNothingBehind) {
   const Migration bad[] = {
       {1, "ok", "CREATE TABLE first (id BIGINT PRIMARY KEY)"},
