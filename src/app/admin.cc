@@ -465,6 +465,42 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
                        {"failure_rate_per_second", static_cast<double>(last_minute_failed) / 60.0}});
   });
 
+  // One of a participant's own ledger accounts, oldest first, a page at a
+  // time: `after` is the last `timestamp` of the page before.
+  admin("GET", "/api/v1/admin/participants/:code/ledger/:account",
+        [this](http::Request& request) -> http::Response {
+          ledger::HistoryQuery query;
+          query.limit = 100;
+          for (auto [name, out] : {std::pair{"after", &query.after_timestamp}, std::pair{"limit", &query.limit}}) {
+            if (auto parsed = QueryNumber(request, name, out); !parsed) return http::ErrorResponse(parsed.error());
+          }
+          if (query.limit < 1 || query.limit > 1000) return http::ErrorResponse(Error("http.bad_query", "limit"));
+          const std::string failed = request.Query("include_failed").value_or("false");
+          if (failed != "true" && failed != "false") {
+            return http::ErrorResponse(Error("http.bad_query", "include_failed"));
+          }
+          query.include_failed = failed == "true";
+          const std::string code(request.Param("code"));
+          const std::string account(request.Param("account"));
+          if (network_.directory().Find(code) == nullptr) {
+            return http::ErrorResponse(404, Error("app.participant_unknown"));
+          }
+          auto statement = network_.InstitutionStatement(code, account, query);
+          if (!statement) return http::ErrorResponse(statement.error());
+          json transfers = json::array();
+          for (const ledger::TransferRecord& r : *statement) {
+            transfers.push_back({{"id", r.transfer.id},
+                                 {"debit_account_id", r.transfer.debit_account_id},
+                                 {"credit_account_id", r.transfer.credit_account_id},
+                                 {"amount", MoneyJson(r.transfer.amount)},
+                                 {"pending_id", r.transfer.pending_id},
+                                 {"result", ledger::CodeName(r.result.code)},
+                                 {"timestamp", r.result.timestamp}});
+          }
+          json next = statement->empty() ? json(nullptr) : json(statement->back().result.timestamp);
+          return http::Json({{"participant", code}, {"account", account}, {"transfers", transfers}, {"next_after", next}});
+        });
+
   // The open settlement window's net positions (what each participant is
   // owed or owes so far).
   admin("GET", "/api/v1/admin/settlement", [this](http::Request&) -> http::Response {

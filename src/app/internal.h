@@ -133,6 +133,9 @@ inline Status Done(const Result<store::Rows>& rows) {
 Result<int64_t> ParseAmount(const json& body);          // app.amount_invalid unless 1..INT64_MAX piastres
 Result<std::string> OptionalNote(const json& body);     // app.note_too_long over 140 bytes
 int StatusForPaymentError(const Error& error);
+// A whole non-negative number from the query string into `out`, left as it
+// is when the parameter is absent; http.bad_query naming it otherwise.
+Status QueryNumber(const http::Request& request, const char* name, int64_t* out);
 
 class AppImpl final : public App {
  public:

@@ -72,6 +72,20 @@ int StatusForPaymentError(const Error& error) {
   return http::StatusForCode(code);
 }
 
+Status QueryNumber(const http::Request& request, const char* name, int64_t* out) {
+  auto text = request.Query(name);
+  if (!text) return {};
+  try {
+    size_t used = 0;
+    int64_t value = std::stoll(*text, &used);
+    if (used != text->size() || value < 0) return Error("http.bad_query", name);
+    *out = value;
+  } catch (const std::exception&) {
+    return Error("http.bad_query", name);
+  }
+  return {};
+}
+
 json MoneyJson(int64_t piastres) {
   Money money = Money::FromPiastres(piastres);
   json out = json::object();
@@ -469,21 +483,9 @@ http::Response AppImpl::History(http::Request& request) {
       "SELECT ir, direction, type, counterparty, counterparty_name, account_id, created_at FROM app_activity "
       "WHERE customer_id = $1";
   std::vector<Value> params = {caller->customer_id};
-  auto number_param = [&](const char* name, int64_t* out) -> Status {
-    auto text = request.Query(name);
-    if (!text) return {};
-    try {
-      size_t used = 0;
-      *out = std::stoll(*text, &used);
-      if (used != text->size() || *out < 0) return Error("http.bad_query", name);
-    } catch (const std::exception&) {
-      return Error("http.bad_query", name);
-    }
-    return {};
-  };
   int64_t from = -1, to = -1, limit = 50;
   for (auto [name, out] : {std::pair{"from", &from}, std::pair{"to", &to}, std::pair{"limit", &limit}}) {
-    if (auto parsed = number_param(name, out); !parsed) return http::ErrorResponse(parsed.error());
+    if (auto parsed = QueryNumber(request, name, out); !parsed) return http::ErrorResponse(parsed.error());
   }
   if (limit < 1 || limit > 200) return http::ErrorResponse(Error("http.bad_query", "limit"));
   if (from >= 0) {

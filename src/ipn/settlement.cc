@@ -70,6 +70,22 @@ Result<int64_t> Switch::Impl::OpenWindowId() {
   return store::AsInt(rows->rows[0][0]);
 }
 
+Result<std::vector<ledger::TransferRecord>> Switch::Impl::InstitutionStatement(std::string_view participant,
+                                                                               std::string_view account,
+                                                                               const ledger::HistoryQuery& query) {
+  // numbers_ is filled once, by Init, before any caller can reach us.
+  auto number = numbers_.find(participant);
+  if (number == numbers_.end()) return Error("ipn.participant_unknown", std::string(participant));
+  const ParticipantAccounts ids = AccountsOf(number->second);
+  int64_t id = 0;
+  if (account == "settlement") id = ids.settlement;
+  if (account == "clearing") id = ids.clearing;
+  if (account == "fees") id = ids.fees;
+  if (account == "funding") id = ids.funding;
+  if (id == 0) return Error("ipn.institution_account_invalid", std::string(account));
+  return ledger_.TransfersForAccount(id, query);
+}
+
 Result<SettlementReport> Switch::Impl::CloseSettlementWindow() {
   std::lock_guard lock(settlement_mutex_);
   auto closed = internal::WithWrite(store_, [&](store::Transaction& tx) -> Result<int64_t> {

@@ -1302,6 +1302,11 @@ Result<SettlementReport> Switch::GetSettlementReport(int64_t window_id) {
   return impl_->GetSettlementReport(window_id);
 }
 Result<int64_t> Switch::OpenWindowId() { return impl_->OpenWindowId(); }
+Result<std::vector<ledger::TransferRecord>> Switch::InstitutionStatement(std::string_view participant,
+                                                                         std::string_view account,
+                                                                         const ledger::HistoryQuery& query) {
+  return impl_->InstitutionStatement(participant, account, query);
+}
 void Switch::SetNotifier(std::function<void(const Notification&)> notifier) {
   impl_->SetNotifier(std::move(notifier));
 }

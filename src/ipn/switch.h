@@ -300,6 +300,14 @@ class Switch {
   Result<SettlementReport> CloseSettlementWindow();
   Result<SettlementReport> GetSettlementReport(int64_t window_id);
   Result<int64_t> OpenWindowId();
+  // One of a participant's own ledger accounts, "settlement", "clearing",
+  // "fees" or "funding", listed by the ledger oldest first: what an operator
+  // reconciles a window or a bank's books against. Errors:
+  // "ipn.participant_unknown", "ipn.institution_account_invalid", and the
+  // ledger's ("ledger.history_limit_invalid", store codes).
+  Result<std::vector<ledger::TransferRecord>> InstitutionStatement(std::string_view participant,
+                                                                   std::string_view account,
+                                                                   const ledger::HistoryQuery& query);
 
   // --- notifications: an outbox table written with each state change; the
   // hook (if any) runs after the commit, on the thread that made the change.

@@ -204,6 +204,9 @@ class Switch::Impl {
   Result<SettlementReport> CloseSettlementWindow();
   Result<SettlementReport> GetSettlementReport(int64_t window_id);
   Result<int64_t> OpenWindowId();
+  Result<std::vector<ledger::TransferRecord>> InstitutionStatement(std::string_view participant,
+                                                                   std::string_view account,
+                                                                   const ledger::HistoryQuery& query);
   Status PostWindow(int64_t window_id);
 
   void Notify(const std::vector<Notification>& notifications);

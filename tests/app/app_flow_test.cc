@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <cctype>
 #include <set>
 
@@ -221,6 +222,59 @@ TEST_P(AppFlowTest, OperationsStatsAndSettlementShowRealTransfers) {
   EXPECT_EQ(sum, 0);
   EXPECT_EQ(bm, 30'000);
   EXPECT_EQ(nbe, -30'000);
+}
+
+// An operator reads a participant's own ledger accounts (they keep history;
+// customers' accounts do not): the send's legs are there, a page at a time.
+TEST_P(AppFlowTest, OperatorsReadAnInstitutionAccountsLedger) {
+  Api& api = *api_;
+  std::string a = api.Onboard("01001111111", TestNationalId(3), "NBE", "3000000003", "Ahmed Samy Zaki");
+  api.Onboard("01002222222", TestNationalId(4), "BM", "4000000004", "Sara Adel Gad");
+  Reply paid = api.Call("POST", "/api/v1/payments/send", {{"kind", "mobile"}, {"value", "01002222222"}, {"amount", 30'000}, {"pin", "246810"}}, a);
+  ASSERT_EQ(paid.status, 201) << paid.body.dump();
+  const std::string ir = paid.body["ir"];
+  const int64_t fee = paid.body["fee"]["piastres"];
+
+  EXPECT_EQ(api.Call("GET", "/api/v1/admin/participants/NBE/ledger/clearing").status, 401);
+  auto ids = [&](const std::string& path) {
+    Reply statement = api.Admin("GET", path);
+    EXPECT_EQ(statement.status, 200) << path << " " << statement.text;
+    std::map<std::string, int64_t> out;
+    for (const json& t : statement.body["transfers"]) out[t["id"]] = t["amount"]["piastres"];
+    return out;
+  };
+  // The payer's bank took amount and fee into clearing, and the payee's bank
+  // paid the amount out of its own.
+  auto nbe = ids("/api/v1/admin/participants/NBE/ledger/clearing");
+  EXPECT_EQ(nbe[ir + "/debit"], 30'000 + fee);
+  auto bm = ids("/api/v1/admin/participants/BM/ledger/clearing");
+  EXPECT_EQ(bm[ir + "/credit"], 30'000);
+  EXPECT_EQ(bm.count(ir + "/debit"), 0u);
+  // Onboarding funded each customer from the bank's own funds.
+  EXPECT_FALSE(ids("/api/v1/admin/participants/NBE/ledger/funding").empty());
+
+  // A page at a time.
+  Reply first = api.Admin("GET", "/api/v1/admin/participants/NBE/ledger/clearing?limit=1");
+  ASSERT_EQ(first.status, 200) << first.text;
+  ASSERT_EQ(first.body["transfers"].size(), 1u);
+  const int64_t after = first.body["next_after"];
+  Reply rest = api.Admin("GET", "/api/v1/admin/participants/NBE/ledger/clearing?after=" + std::to_string(after));
+  ASSERT_EQ(rest.status, 200) << rest.text;
+  EXPECT_EQ(rest.body["transfers"].size() + 1, nbe.size());
+  for (const json& t : rest.body["transfers"]) EXPECT_GT(t["timestamp"].get<int64_t>(), after);
+  Reply none = api.Admin("GET", "/api/v1/admin/participants/NBE/ledger/fees?after=9000000000000000000");
+  ASSERT_EQ(none.status, 200) << none.text;
+  EXPECT_TRUE(none.body["transfers"].empty());
+  EXPECT_TRUE(none.body["next_after"].is_null());
+
+  EXPECT_EQ(api.Admin("GET", "/api/v1/admin/participants/XYZ/ledger/clearing").code(), "app.participant_unknown");
+  EXPECT_EQ(api.Admin("GET", "/api/v1/admin/participants/XYZ/ledger/clearing").status, 404);
+  EXPECT_EQ(api.Admin("GET", "/api/v1/admin/participants/NBE/ledger/savings").code(), "ipn.institution_account_invalid");
+  for (const char* query : {"limit=0", "limit=1001", "limit=ten", "after=-1", "include_failed=yes"}) {
+    Reply bad = api.Admin("GET", std::string("/api/v1/admin/participants/NBE/ledger/clearing?") + query);
+    EXPECT_EQ(bad.status, 400) << query;
+    EXPECT_EQ(bad.code(), "http.bad_query") << query;
+  }
 }
 
 TEST_P(AppFlowTest, CustomersSeeOnlyTheirOwnData) {
