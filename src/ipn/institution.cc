@@ -23,6 +23,14 @@ namespace lahza::ipn {
 
 using internal::V;
 
+int64_t ParticipantAccounts::Named(std::string_view name) const {
+  if (name == "settlement") return settlement;
+  if (name == "clearing") return clearing;
+  if (name == "fees") return fees;
+  if (name == "funding") return funding;
+  return 0;
+}
+
 ParticipantAccounts AccountsOf(int64_t number) {
   int64_t base = internal::kAccountBase + number * 100;
   return ParticipantAccounts{base + 1, base + 2, base + 3, base + 4};

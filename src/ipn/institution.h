@@ -110,6 +110,11 @@ struct ParticipantAccounts {
   int64_t clearing = 0;    // IPN in-flight: payer holds land here, payee credits come from here
   int64_t fees = 0;        // fee income
   int64_t funding = 0;     // the institution's own funds, source of opening balances
+
+  // The account by its name, "settlement", "clearing", "fees" or "funding"
+  // (its user_data prefix, and the admin statement route's word); 0 for any
+  // other name.
+  int64_t Named(std::string_view name) const;
 };
 ParticipantAccounts AccountsOf(int64_t participant_number);
 

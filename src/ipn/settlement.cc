@@ -76,12 +76,7 @@ Result<std::vector<ledger::TransferRecord>> Switch::Impl::InstitutionStatement(s
   // numbers_ is filled once, by Init, before any caller can reach us.
   auto number = numbers_.find(participant);
   if (number == numbers_.end()) return Error("ipn.participant_unknown", std::string(participant));
-  const ParticipantAccounts ids = AccountsOf(number->second);
-  int64_t id = 0;
-  if (account == "settlement") id = ids.settlement;
-  if (account == "clearing") id = ids.clearing;
-  if (account == "fees") id = ids.fees;
-  if (account == "funding") id = ids.funding;
+  const int64_t id = AccountsOf(number->second).Named(account);
   if (id == 0) return Error("ipn.institution_account_invalid", std::string(account));
   return ledger_.TransfersForAccount(id, query);
 }

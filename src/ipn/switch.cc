@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -150,12 +151,11 @@ Status Switch::Impl::Init() {
     numbers_[p.code] = *number;
     institutions_[p.code] = MakeLocalInstitution(p, *number, store_, ledger_);
     ParticipantAccounts ids = AccountsOf(*number);
-    for (auto [id, code, what] : {std::tuple{ids.settlement, internal::kCodeSettlement, "settlement"},
-                                  std::tuple{ids.clearing, internal::kCodeClearing, "clearing"},
-                                  std::tuple{ids.fees, internal::kCodeFees, "fees"},
-                                  std::tuple{ids.funding, internal::kCodeFunding, "funding"}}) {
+    for (auto [code, what] : {std::pair{internal::kCodeSettlement, "settlement"}, {internal::kCodeClearing, "clearing"},
+                              {internal::kCodeFees, "fees"}, {internal::kCodeFunding, "funding"}}) {
       ledger::Account a;
-      a.id = id;
+      a.id = ids.Named(what);
+      assert(a.id != 0);
       a.code = code;
       a.owner = p.code;
       // An institution's own accounts keep their history (their statements
