@@ -7,6 +7,7 @@
 
 #include "care/arabic.h"
 #include "care/channels_internal.h"
+#include "core/ascii.h"
 #include "core/ipa.h"
 #include "core/ir_reference.h"
 #include "core/mobile.h"
@@ -17,7 +18,6 @@ namespace {
 
 using std::string_view;
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // Letters for boundary purposes: ASCII letters/digits and any non-ASCII byte
 // (Arabic letters; NormaliseText has already folded punctuation to ASCII).
 bool IsWordByte(char c) {
@@ -72,9 +72,9 @@ bool LeftBoundary(string_view t, size_t start) {
 size_t NumberRunEnd(string_view t, size_t pos, string_view seps) {
   size_t end = pos;
   while (end < t.size()) {
-    if (IsDigit(t[end])) {
+    if (IsAsciiDigit(t[end])) {
       ++end;
-    } else if (seps.find(t[end]) != string_view::npos && end + 1 < t.size() && IsDigit(t[end + 1])) {
+    } else if (seps.find(t[end]) != string_view::npos && end + 1 < t.size() && IsAsciiDigit(t[end + 1])) {
       ++end;
     } else {
       break;
@@ -86,7 +86,7 @@ size_t NumberRunEnd(string_view t, size_t pos, string_view seps) {
 std::string DigitsOnly(string_view s) {
   std::string out;
   for (char c : s) {
-    if (IsDigit(c)) out += c;
+    if (IsAsciiDigit(c)) out += c;
   }
   return out;
 }
@@ -127,11 +127,11 @@ void FindReferencesAndMobiles(string_view t, Entities& out, std::vector<Span>& u
     if (ir_prefix) {
       start = pos + 2;
       while (start < t.size() && (t[start] == ' ' || t[start] == '-' || t[start] == ':')) ++start;
-    } else if (t[pos] == '+' && pos + 1 < t.size() && IsDigit(t[pos + 1])) {
+    } else if (t[pos] == '+' && pos + 1 < t.size() && IsAsciiDigit(t[pos + 1])) {
       start = pos + 1;
     }
     const bool boundary = pos == 0 || !IsWordByte(t[pos - 1]) || ir_prefix;
-    if (start >= t.size() || !IsDigit(t[start]) || !boundary || Overlaps(used, pos, pos + 1)) {
+    if (start >= t.size() || !IsAsciiDigit(t[start]) || !boundary || Overlaps(used, pos, pos + 1)) {
       ++pos;
       continue;
     }
@@ -144,7 +144,7 @@ void FindReferencesAndMobiles(string_view t, Entities& out, std::vector<Span>& u
     // boundary: "01012345678 500" holds a mobile followed by an amount.
     std::vector<size_t> ends;
     for (size_t i = start; i < end; ++i) {
-      if (IsDigit(t[i]) && (i + 1 == end || !IsDigit(t[i + 1]))) ends.push_back(i + 1);
+      if (IsAsciiDigit(t[i]) && (i + 1 == end || !IsAsciiDigit(t[i + 1]))) ends.push_back(i + 1);
     }
     size_t taken_end = 0;
     for (auto it = ends.rbegin(); it != ends.rend() && taken_end == 0; ++it) {
@@ -189,7 +189,7 @@ constexpr string_view kMillion[] = {"مليون", "million", "milyon"};
 
 void FindAmounts(string_view t, Entities& out, std::vector<Span>& used) {
   for (size_t pos = 0; pos < t.size(); ++pos) {
-    if (!IsDigit(t[pos]) || (pos > 0 && (IsWordByte(t[pos - 1]) || t[pos - 1] == '.' || t[pos - 1] == ','))) continue;
+    if (!IsAsciiDigit(t[pos]) || (pos > 0 && (IsWordByte(t[pos - 1]) || t[pos - 1] == '.' || t[pos - 1] == ','))) continue;
     const size_t end = NumberRunEnd(t, pos, ",.");
     if (Overlaps(used, pos, end)) {
       pos = end;
@@ -289,7 +289,7 @@ void FindTimes(string_view t, Instant now, Entities& out, const std::vector<Span
   }
 
   for (size_t pos = 0; pos < t.size(); ++pos) {
-    if (!IsDigit(t[pos]) || (pos > 0 && IsWordByte(t[pos - 1]))) continue;
+    if (!IsAsciiDigit(t[pos]) || (pos > 0 && IsWordByte(t[pos - 1]))) continue;
     const size_t end = NumberRunEnd(t, pos, ":/-");
     if (Overlaps(used, pos, end)) {
       pos = end;
@@ -300,7 +300,7 @@ void FindTimes(string_view t, Instant now, Entities& out, const std::vector<Span
     // are something else, and would overflow sscanf's %d.
     size_t longest = 0;
     for (size_t i = 0, len = 0; i < run.size(); ++i) {
-      len = IsDigit(run[i]) ? len + 1 : 0;
+      len = IsAsciiDigit(run[i]) ? len + 1 : 0;
       longest = std::max(longest, len);
     }
     if (run.size() > 10 || longest > 4) {

@@ -2,6 +2,7 @@
 
 #include "care/arabic.h"
 #include "care/search_internal.h"
+#include "core/ascii.h"
 #include "core/utf8.h"
 
 namespace lahza::care::search {
@@ -37,7 +38,6 @@ std::u32string LightStem(std::u32string word) {
 
 bool IsArabicWord(const std::string& word) { return HasArabic(word); }
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Xapian::Stem keeps its Snowball work buffers inside the object, so one
 // stemmer shared by threads corrupts the heap (seen as "realloc(): invalid old
@@ -64,9 +64,9 @@ std::vector<std::string> Analyzer::Words(std::string_view text) const {
   joined.reserve(normal.size());
   for (size_t i = 0; i < normal.size(); ++i) {
     char c = normal[i];
-    if ((c == ',' || c == '.') && i > 0 && IsDigit(normal[i - 1]) && i + 3 < normal.size() + 0 &&
-        IsDigit(normal[i + 1]) && IsDigit(normal[i + 2]) && IsDigit(normal[i + 3]) &&
-        (i + 4 >= normal.size() || !IsDigit(normal[i + 4]))) {
+    if ((c == ',' || c == '.') && i > 0 && IsAsciiDigit(normal[i - 1]) && i + 3 < normal.size() + 0 &&
+        IsAsciiDigit(normal[i + 1]) && IsAsciiDigit(normal[i + 2]) && IsAsciiDigit(normal[i + 3]) &&
+        (i + 4 >= normal.size() || !IsAsciiDigit(normal[i + 4]))) {
       continue;
     }
     joined.push_back(c);

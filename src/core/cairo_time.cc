@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/ascii.h"
+
 namespace lahza {
 
 namespace {
@@ -144,12 +146,6 @@ std::string FormatCairoIso(const CairoTime& c) {
 
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -239,7 +235,7 @@ WeeklyHours WeeklyHours::AlwaysOpen() {
 }
 
 Result<WeeklyHours> WeeklyHours::Parse(std::string_view spec) {
-  std::string text = Lower(Trim(spec));
+  std::string text = AsciiLower(Trim(spec));
   // Accept the typographic dash people paste from documents.
   for (size_t at = text.find("\xE2\x80\x93"); at != std::string::npos; at = text.find("\xE2\x80\x93")) {
     text.replace(at, 3, "-");

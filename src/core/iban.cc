@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "core/ascii.h"
 #include "core/digits.h"
 
 namespace lahza {
@@ -33,7 +34,6 @@ constexpr CountryLength kLengths[] = {
 };
 
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
@@ -48,7 +48,7 @@ int IbanMod97(std::string_view iban) {
   // reduce digit by digit so the huge number never has to exist.
   int remainder = 0;
   auto feed = [&](char c) {
-    if (IsDigit(c)) {
+    if (IsAsciiDigit(c)) {
       remainder = (remainder * 10 + (c - '0')) % 97;
     } else {
       const int value = c - 'A' + 10;
@@ -66,7 +66,7 @@ Result<Iban> Iban::Parse(std::string_view text) {
   for (char c : TrimSpaces(normalized)) {
     if (c == ' ' || c == '-') continue;
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (!IsUpper(c) && !IsDigit(c)) return Error{"iban.invalid_characters", "only letters and digits"};
+    if (!IsUpper(c) && !IsAsciiDigit(c)) return Error{"iban.invalid_characters", "only letters and digits"};
     value.push_back(c);
     if (value.size() > 40) break;  // longer than any IBAN; stop copying
   }
@@ -80,8 +80,8 @@ Result<Iban> Iban::Parse(std::string_view text) {
     return Error{"iban.invalid_length", value.substr(0, 2) + " IBANs have " + std::to_string(length) +
                                             " characters, got " + std::to_string(value.size())};
   }
-  if (!IsDigit(value[2]) || !IsDigit(value[3])) return Error{"iban.invalid_checksum", "check digits must be digits"};
-  if (value.starts_with("EG") && !std::all_of(value.begin() + 4, value.end(), IsDigit)) {
+  if (!IsAsciiDigit(value[2]) || !IsAsciiDigit(value[3])) return Error{"iban.invalid_checksum", "check digits must be digits"};
+  if (value.starts_with("EG") && !std::all_of(value.begin() + 4, value.end(), IsAsciiDigit)) {
     return Error{"iban.invalid_bban", "an Egyptian account part is all digits"};
   }
   if (IbanMod97(value) != 1) return Error{"iban.invalid_checksum", "MOD 97-10 check failed"};

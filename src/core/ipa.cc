@@ -1,28 +1,22 @@
 #include "core/ipa.h"
 
+#include "core/ascii.h"
 #include "core/digits.h"
 
 namespace lahza {
 
 namespace {
 
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool IsLetter(char c) { return c >= 'a' && c <= 'z'; }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsSeparator(char c) { return c == '.' || c == '_' || c == '-'; }
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = LowerAscii(c);
-  return out;
-}
 
 }  // namespace
 
 Result<Ipa> Ipa::Parse(std::string_view text) {
   // Digits may arrive from an Arabic keyboard; letters must still be Latin.
   const std::string normalized = NormalizeDigits(text);
-  std::string value = Lower(TrimSpaces(normalized));
+  std::string value = AsciiLower(TrimSpaces(normalized));
   if (value.empty()) return Error{"ipa.empty", "no payment address given"};
 
   if (const size_t at = value.find('@'); at != std::string::npos) {
@@ -33,7 +27,7 @@ Result<Ipa> Ipa::Parse(std::string_view text) {
   }
   if (value.empty()) return Error{"ipa.too_short", "no name before @instapay"};
   for (char c : value) {
-    if (!IsLetter(c) && !IsDigit(c) && !IsSeparator(c)) {
+    if (!IsLetter(c) && !IsAsciiDigit(c) && !IsSeparator(c)) {
       return Error{"ipa.invalid_character", "allowed: a-z, 0-9, '.', '_', '-'"};
     }
   }

@@ -3,6 +3,7 @@
 #include <array>
 #include <cassert>
 
+#include "core/ascii.h"
 #include "core/digits.h"
 
 namespace lahza {
@@ -27,14 +28,12 @@ constexpr std::array<std::string_view, 10> kCurrencyMarkers = {
     "LE",
 };
 
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
 }
@@ -141,7 +140,7 @@ Result<Money> Money::Parse(std::string_view input) {
   size_t group_digits = 0;  // digits since the last ','
   bool grouped = false;
   bool pounds_overflow = false;
-  for (; pos < text.size() && (IsDigit(text[pos]) || text[pos] == ','); ++pos) {
+  for (; pos < text.size() && (IsAsciiDigit(text[pos]) || text[pos] == ','); ++pos) {
     const char c = text[pos];
     if (c == ',') {
       // The first group holds 1-3 digits, every later one exactly 3.
@@ -167,7 +166,7 @@ Result<Money> Money::Parse(std::string_view input) {
   if (pos < text.size() && text[pos] == '.') {
     ++pos;
     size_t decimals = 0;
-    for (; pos < text.size() && IsDigit(text[pos]); ++pos, ++decimals) {
+    for (; pos < text.size() && IsAsciiDigit(text[pos]); ++pos, ++decimals) {
       if (decimals < 2) fraction = fraction * 10 + static_cast<uint64_t>(text[pos] - '0');
     }
     if (decimals == 0) return Error{"money.invalid_format", "decimal point without decimals"};

@@ -11,6 +11,7 @@
 // the property the switch's reconciliation relies on to reverse safely.
 #include <algorithm>
 
+#include "core/ascii.h"
 #include "core/card.h"
 #include "core/iban.h"
 #include "core/mobile.h"
@@ -53,10 +54,6 @@ AccountInfo ToAccount(const store::Row& row) {
   a.status = store::AsText(row[7]) == "open" ? AccountStatus::kOpen : AccountStatus::kClosed;
   a.ledger_account = store::AsInt(row[8]);
   return a;
-}
-
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The Egyptian IBAN of a bank account: EG, check digits, bank code, branch
@@ -321,7 +318,7 @@ class Local final : public LocalInstitution {
         }
         break;
       case ParticipantKind::kBank:
-        if (!AllDigits(a.account_number) || a.account_number.size() > 17) {
+        if (!AllAsciiDigits(a.account_number) || a.account_number.size() > 17) {
           return Error("ipn.account_number_invalid", "bank account numbers are 1-17 digits");
         }
         if (!participant_.bank_codes.empty()) a.iban = MakeIban(participant_.bank_codes.front(), a.account_number);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/ascii.h"
 #include "core/embedded.h"
 
 namespace lahza {
@@ -26,10 +27,6 @@ namespace {
 
 Error Invalid(const std::string& where, const std::string& what) {
   return Error("ipn.directory_invalid", where + ": " + what);
-}
-
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool ValidCode(std::string_view s) {
@@ -91,15 +88,15 @@ Result<Participant> ParseEntry(const nlohmann::json& entry, size_t index) {
   p.wallet_prefixes = *prefixes;
   p.card_bins = *bins;
   for (const auto& c : p.bank_codes) {
-    if (c.size() != 4 || !AllDigits(c)) return Invalid(where, "bank code " + c + " is not 4 digits");
+    if (c.size() != 4 || !AllAsciiDigits(c)) return Invalid(where, "bank code " + c + " is not 4 digits");
   }
   for (const auto& w : p.wallet_prefixes) {
-    if (w.size() < 5 || w.rfind("+201", 0) != 0 || !AllDigits(std::string_view(w).substr(1))) {
+    if (w.size() < 5 || w.rfind("+201", 0) != 0 || !AllAsciiDigits(std::string_view(w).substr(1))) {
       return Invalid(where, "wallet prefix " + w + " is not an Egyptian mobile E.164 prefix");
     }
   }
   for (const auto& b : p.card_bins) {
-    if (b.size() < 4 || b.size() > 11 || !AllDigits(b)) return Invalid(where, "card BIN " + b + " is not 4-11 digits");
+    if (b.size() < 4 || b.size() > 11 || !AllAsciiDigits(b)) return Invalid(where, "card BIN " + b + " is not 4-11 digits");
   }
   return p;
 }

@@ -17,7 +17,9 @@
 #include "store/internal.h"
 
 namespace lahza::store::internal {
-namespace {
+// Named rather than anonymous: a unity build compiles the SQLite and the
+// PostgreSQL store as one translation unit, and each has its own Connection.
+namespace postgres {
 
 constexpr size_t kMaxIdleConnections = 32;
 constexpr size_t kMaxCachedStatements = 512;
@@ -456,10 +458,10 @@ void PostgresTransaction::Finish() {
   store_.Give(std::move(connection_));
 }
 
-}  // namespace
+}  // namespace postgres
 
 Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url) {
-  auto store = std::make_unique<PostgresStore>(url);
+  auto store = std::make_unique<postgres::PostgresStore>(url);
   auto first = store->Connect();
   if (!first.ok()) return first.error();
   store->Give(std::move(*first));

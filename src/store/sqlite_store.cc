@@ -23,7 +23,9 @@
 #include "store/internal.h"
 
 namespace lahza::store::internal {
-namespace {
+// Named rather than anonymous: a unity build compiles the SQLite and the
+// PostgreSQL store as one translation unit, and each has its own Connection.
+namespace sqlite {
 
 constexpr int kBusyTimeoutMs = 30000;
 constexpr size_t kMaxCachedStatements = 512;  // beyond this the cache is flushed (varying IN-list texts)
@@ -540,14 +542,14 @@ void SqliteTransaction::Finish() {
   store_.Give(std::move(connection_), mode_);
 }
 
-}  // namespace
+}  // namespace sqlite
 
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
   std::error_code error;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, error);
   if (error) return Error("store.open_failed", path + ": " + error.message());
-  auto store = std::make_unique<SqliteStore>(path);
+  auto store = std::make_unique<sqlite::SqliteStore>(path);
   auto first = store->Connect();
   if (!first.ok()) return first.error();
   store->Give(std::move(*first), Mode::kRead);

@@ -4,13 +4,12 @@
 
 #include <algorithm>
 
+#include "care/cairo_clock.h"
 #include "care/channels.h"
 #include "core/messages.h"
 
 namespace lahza::care {
 namespace {
-
-Instant Cairo(int y, int mo, int d, int h, int mi) { return *FromCairo(y, mo, d, h, mi); }
 
 const ChannelOption* Find(const Advice& advice, std::string_view id) {
   for (const ChannelOption& option : advice.options) {

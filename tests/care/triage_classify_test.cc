@@ -2,13 +2,12 @@
 // without the transaction's known state.
 #include <gtest/gtest.h>
 
+#include "care/cairo_clock.h"
 #include "care/triage.h"
 #include "core/messages.h"
 
 namespace lahza::care {
 namespace {
-
-const Instant kNow = *FromCairo(2026, 11, 25, 18, 0);
 
 TriageResult Must(std::string_view text, const TriageContext& context = {}) {
   auto result = Classify(text, context, kNow);

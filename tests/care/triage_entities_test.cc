@@ -1,16 +1,12 @@
 // Entity extraction from customer text in every way people write.
 #include <gtest/gtest.h>
 
+#include "care/cairo_clock.h"
 #include "care/entities.h"
 #include "core/ir_reference.h"
 
 namespace lahza::care {
 namespace {
-
-Instant Cairo(int y, int mo, int d, int h, int mi) { return *FromCairo(y, mo, d, h, mi); }
-
-// Wednesday 25 November 2026, 18:00 Cairo.
-const Instant kNow = Cairo(2026, 11, 25, 18, 0);
 
 std::vector<std::string> Codes(const Entities& e) {
   std::vector<std::string> out;

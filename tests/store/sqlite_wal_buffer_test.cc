@@ -19,8 +19,6 @@
 namespace lahza::store {
 namespace {
 
-std::string Describe(const Error& error) { return error.code + " " + error.detail; }
-
 Rows MustRun(Store& store, const std::string& sql, std::vector<Value> params = {}) {
   auto tx = store.Begin();
   EXPECT_TRUE(tx.ok());

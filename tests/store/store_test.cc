@@ -19,8 +19,6 @@
 namespace lahza::store {
 namespace {
 
-std::string Describe(const Error& error) { return error.code + " " + error.detail; }
-
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {

@@ -47,6 +47,9 @@ std::unique_ptr<Store> FreshStore(const std::string& backend);
 // Name generator for INSTANTIATE_TEST_SUITE_P: "sqlite" / "postgres".
 std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info);
 
+// "code detail", for a failed assertion's message.
+inline std::string Describe(const Error& error) { return error.code + " " + error.detail; }
+
 }  // namespace lahza::store
 
 #define LAHZA_SKIP_UNLESS_BACKEND(backend)                                    \
