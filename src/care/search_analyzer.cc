@@ -38,7 +38,6 @@ std::u32string LightStem(std::u32string word) {
 
 bool IsArabicWord(const std::string& word) { return HasArabic(word); }
 
-
 // Xapian::Stem keeps its Snowball work buffers inside the object, so one
 // stemmer shared by threads corrupts the heap (seen as "realloc(): invalid old
 // size" under concurrent searches). Each thread gets its own pair instead.

@@ -10,7 +10,6 @@ namespace {
 bool IsLetter(char c) { return c >= 'a' && c <= 'z'; }
 bool IsSeparator(char c) { return c == '.' || c == '_' || c == '-'; }
 
-
 }  // namespace
 
 Result<Ipa> Ipa::Parse(std::string_view text) {
