@@ -319,7 +319,7 @@ class Routes {
     }
     std::optional<std::string> bank = request.Query("bank_code");
     if (bank && bank->empty()) bank.reset();
-    Advice advice = Advise(*category, party.value_or(internal::DefaultParty(*category)), bank, Now());
+    Advice advice = Advise(*category, party.value_or(ResponsibleParty(*category)), bank, Now());
     return http::Json(AdviceJson(advice));
   }
 

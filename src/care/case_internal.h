@@ -14,8 +14,7 @@ std::string NewCaseId();
 // "A-" + 16 hex characters.
 std::string NewAttachmentId();
 
-// The default responsible party and priority of a category.
-Party DefaultParty(Category category);
+// The default priority of a category (its party: ResponsibleParty, triage.h).
 Priority DefaultPriority(Category category);
 
 // "app" or "bank:<code>": bank cases go to their bank's queue when the bank is

@@ -139,21 +139,6 @@ std::string NewAttachmentId() {
   return id;
 }
 
-Party DefaultParty(Category category) {
-  switch (category) {
-    case Category::kFailedOrStuckTransfer:
-    case Category::kMoneyNotReceived:
-    case Category::kDebitedWithoutCompletion:
-    case Category::kLinkingAccountsCards:
-    case Category::kLimits:
-      return Party::kBank;
-    case Category::kSecurityUnusualActivity:
-      return Party::kBoth;  // the bank blocks the money, the app the session
-    default:
-      return Party::kAppSupport;
-  }
-}
-
 Priority DefaultPriority(Category category) {
   switch (category) {
     case Category::kSecurityUnusualActivity: return Priority::kUrgent;

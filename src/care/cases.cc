@@ -677,7 +677,7 @@ Result<Case> CaseService::Open(const NewCase& request) {
   c.customer = CustomerSummary{Clean(request.customer.name), Clean(request.customer.mobile),
                                Clean(request.customer.national_id_masked)};
   c.category = request.category;
-  c.party = request.party.value_or(internal::DefaultParty(request.category));
+  c.party = request.party.value_or(ResponsibleParty(request.category));
   c.bank_code = request.bank_code;
   c.priority = request.priority.value_or(internal::DefaultPriority(request.category));
   c.status = CaseStatus::kOpen;

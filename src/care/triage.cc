@@ -65,27 +65,6 @@ const Model& TheModel() {
   return model;
 }
 
-Party PartyFor(Category category) {
-  switch (category) {
-    // Money problems belong to the bank that holds the account used.
-    case Category::kFailedOrStuckTransfer:
-    case Category::kMoneyNotReceived:
-    case Category::kDebitedWithoutCompletion:
-    case Category::kLinkingAccountsCards:
-    case Category::kLimits:
-      return Party::kBank;
-    // The bank blocks the account/card; the app freezes transfers and devices.
-    case Category::kSecurityUnusualActivity:
-      return Party::kBoth;
-    case Category::kRegistrationActivation:
-    case Category::kAppError:
-    case Category::kHowTo:
-    case Category::kOther:
-      return Party::kAppSupport;
-  }
-  return Party::kAppSupport;
-}
-
 Urgency UrgencyFor(Category category, const Entities& entities) {
   Urgency urgency = Urgency::kNormal;
   switch (category) {
@@ -137,6 +116,27 @@ Category Correct(Category model, TransactionState state) {
 }
 
 }  // namespace
+
+Party ResponsibleParty(Category category) {
+  switch (category) {
+    // Money problems belong to the bank that holds the account used.
+    case Category::kFailedOrStuckTransfer:
+    case Category::kMoneyNotReceived:
+    case Category::kDebitedWithoutCompletion:
+    case Category::kLinkingAccountsCards:
+    case Category::kLimits:
+      return Party::kBank;
+    // The bank blocks the account/card; the app freezes transfers and devices.
+    case Category::kSecurityUnusualActivity:
+      return Party::kBoth;
+    case Category::kRegistrationActivation:
+    case Category::kAppError:
+    case Category::kHowTo:
+    case Category::kOther:
+      return Party::kAppSupport;
+  }
+  return Party::kAppSupport;
+}
 
 std::string_view CategoryName(Category category) { return kClassNames[static_cast<int>(category)]; }
 
@@ -201,7 +201,7 @@ Result<TriageResult> Classify(std::string_view text, const TriageContext& contex
   if (result.category != result.model_category) result.confidence = probabilities[static_cast<int>(result.category)];
 
   result.entities = ExtractEntities(clean, now);
-  result.party = PartyFor(result.category);
+  result.party = ResponsibleParty(result.category);
   // The bank is the one holding the account used; failing that, the first one named.
   if (context.payer_institution) {
     result.institution = *context.payer_institution;

@@ -39,6 +39,12 @@ std::optional<Category> CategoryFromName(std::string_view name);
 enum class Party { kBank, kAppSupport, kBoth };
 std::string_view PartyName(Party party);  // "bank", "app_support", "both"
 
+// Who answers a category of problem: money problems belong to the bank that
+// holds the account used, app problems to the app's support, and a security
+// doubt to both (the bank blocks the money, the app the session and devices).
+// Triage's answer, and a case's party unless the customer or an agent names one.
+Party ResponsibleParty(Category category);
+
 enum class Urgency { kLow, kNormal, kHigh, kUrgent };
 std::string_view UrgencyName(Urgency urgency);  // "low", "normal", "high", "urgent"
 

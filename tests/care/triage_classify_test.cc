@@ -107,6 +107,19 @@ TEST(TriageClassify, NamesRoundTripAndEveryWordIsInTheCatalogue) {
   }
 }
 
+// The one table of who answers what, which triage and a new case both use.
+TEST(TriageClassify, EveryCategoryHasItsResponsibleParty) {
+  for (Category money : {Category::kFailedOrStuckTransfer, Category::kMoneyNotReceived,
+                         Category::kDebitedWithoutCompletion, Category::kLinkingAccountsCards, Category::kLimits}) {
+    EXPECT_EQ(ResponsibleParty(money), Party::kBank) << CategoryName(money);
+  }
+  for (Category app : {Category::kRegistrationActivation, Category::kAppError, Category::kHowTo, Category::kOther}) {
+    EXPECT_EQ(ResponsibleParty(app), Party::kAppSupport) << CategoryName(app);
+  }
+  EXPECT_EQ(ResponsibleParty(Category::kSecurityUnusualActivity), Party::kBoth);
+  static_assert(kCategoryCount == 10, "a new category needs its party here and in ResponsibleParty");
+}
+
 }  // namespace
 }  // namespace lahza::care
 
