@@ -228,6 +228,18 @@ http::Response AppImpl::UnlinkAccount(http::Request& request) {
   return http::Json({{"unlinked", true}});
 }
 
+Result<std::optional<LinkedAccountRef>> AppImpl::FindLinkedAccount(store::Transaction& tx,
+                                                                   const std::string& customer_id,
+                                                                   const std::string& account_id) {
+  auto rows = tx.Execute(
+      "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
+      Params({account_id, customer_id}));
+  if (!rows) return rows.error();
+  if (rows->rows.empty()) return std::optional<LinkedAccountRef>();
+  return std::optional<LinkedAccountRef>(
+      LinkedAccountRef{store::AsText(rows->rows[0][0]), store::AsText(rows->rows[0][1])});
+}
+
 http::Response AppImpl::SetDefaultAccount(http::Request& request) {
   APP_TRY_RESPONSE(caller, Authenticate(request));
   const std::string& id = request.Param("id");
@@ -237,13 +249,10 @@ http::Response AppImpl::SetDefaultAccount(http::Request& request) {
     if (!tx) return http::ErrorResponse(tx.error());
     APP_TRY_RESPONSE(customer, LoadCustomer(**tx, caller->customer_id, false));
     mobile = customer->mobile;
-    auto rows = (*tx)->Execute(
-        "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
-        Params({id, caller->customer_id}));
-    if (!rows) return http::ErrorResponse(rows.error());
-    if (rows->rows.empty()) return http::ErrorResponse(404, Error("app.account_not_found"));
-    participant = store::AsText(rows->rows[0][0]);
-    number = store::AsText(rows->rows[0][1]);
+    APP_TRY_RESPONSE(linked, FindLinkedAccount(**tx, caller->customer_id, id));
+    if (!*linked) return http::ErrorResponse(404, Error("app.account_not_found"));
+    participant = (*linked)->participant;
+    number = (*linked)->account_number;
   }
   if (auto set = network_.SetDefaultAccount(mobile, participant, number); !set) return http::ErrorResponse(set.error());
   auto updated = store_.Execute("UPDATE app_customers SET default_account = $1 WHERE id = $2",
@@ -279,13 +288,10 @@ http::Response AppImpl::CreateIpa(http::Request& request) {
     if (!tx) return http::ErrorResponse(tx.error());
     APP_TRY_RESPONSE(customer, LoadCustomer(**tx, caller->customer_id, false));
     mobile = customer->mobile;
-    auto rows = (*tx)->Execute(
-        "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
-        Params({*account_id, caller->customer_id}));
-    if (!rows) return http::ErrorResponse(rows.error());
-    if (rows->rows.empty()) return http::ErrorResponse(404, Error("app.account_not_found"));
-    participant = store::AsText(rows->rows[0][0]);
-    number = store::AsText(rows->rows[0][1]);
+    APP_TRY_RESPONSE(linked, FindLinkedAccount(**tx, caller->customer_id, *account_id));
+    if (!*linked) return http::ErrorResponse(404, Error("app.account_not_found"));
+    participant = (*linked)->participant;
+    number = (*linked)->account_number;
     auto existing = (*tx)->Execute("SELECT name FROM app_ipas WHERE account_id = $1", Params({*account_id}));
     if (!existing) return http::ErrorResponse(existing.error());
     if (!existing->rows.empty()) return http::ErrorResponse(409, Error("app.account_has_ipa"));

@@ -71,6 +71,12 @@ struct CustomerRow {
   int64_t created_at = 0;
 };
 
+// Where one of a customer's linked accounts is held, as the switch names it.
+struct LinkedAccountRef {
+  std::string participant;
+  std::string account_number;
+};
+
 struct VerifiedAccount {
   std::string participant;
   std::string kind;  // bank | wallet | card
@@ -196,6 +202,10 @@ class AppImpl final : public App {
   // Errors: app.account_already_linked.
   Result<std::string> InsertAccount(store::Transaction& tx, const std::string& customer_id,
                                     const VerifiedAccount& account);
+  // `account_id` when it is one of the customer's accounts and still linked;
+  // nullopt otherwise (another customer's id reads as not found).
+  Result<std::optional<LinkedAccountRef>> FindLinkedAccount(store::Transaction& tx, const std::string& customer_id,
+                                                            const std::string& account_id);
 
   // payments.cc
   Result<ipn::TransactionView> Pay(const http::Request& request, const Caller& caller, const PaymentOrder& order);

@@ -246,8 +246,9 @@ Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const htt
   // (one read transaction instead of three: each new one re-reads its pages
   // after every commit). The checks then run in their old order: PIN first.
   CustomerRow customer;
-  std::string account_id = order.from_account_id, participant, number;
-  bool frozen = false, account_found = false;
+  std::string account_id = order.from_account_id;
+  std::optional<LinkedAccountRef> account;
+  bool frozen = false;
   {
     auto tx = store_.Begin(store::Mode::kRead);
     if (!tx) return tx.error();
@@ -263,15 +264,9 @@ Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const htt
       if (!is_frozen) return is_frozen.error();
       frozen = *is_frozen;
     }
-    auto rows = (*tx)->Execute(
-        "SELECT participant, account_number FROM app_accounts WHERE id = $1 AND customer_id = $2 AND unlinked_at = 0",
-        Params({account_id, caller.customer_id}));
-    if (!rows) return rows.error();
-    if (!rows->rows.empty()) {
-      account_found = true;
-      participant = store::AsText(rows->rows[0][0]);
-      number = store::AsText(rows->rows[0][1]);
-    }
+    auto linked = FindLinkedAccount(**tx, caller.customer_id, account_id);
+    if (!linked) return linked.error();
+    account = std::move(*linked);
   }
   // Before the rate limit counts this try: the try that follows on a
   // blocking thread counts it once.
@@ -281,7 +276,7 @@ Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const htt
   if (!verified) return verified.error();
   if (verified->state != "active") return Error("app.customer_suspended");
   if (frozen) return Error("app.transfers_frozen");
-  if (!account_found) return Error("app.account_not_found");
+  if (!account) return Error("app.account_not_found");
   auto payment = std::make_shared<StartedPayment>();
   payment->customer_id = caller.customer_id;
   payment->account_id = account_id;
@@ -289,8 +284,8 @@ Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const htt
   ipn::SendRequest& send = payment->send;
   send.user_id = caller.customer_id;
   send.client_request_id = order.client_request_id.empty() ? NewId("r_") : order.client_request_id;
-  send.payer_participant = participant;
-  send.payer_account = number;
+  send.payer_participant = account->participant;
+  send.payer_account = account->account_number;
   auto kind = ipn::ParsePayeeKind(order.payee_kind);
   if (!kind) return Error("app.payee_kind_invalid", order.payee_kind);
   send.payee = ipn::PayeeId{*kind, order.payee_value, order.payee_participant};
