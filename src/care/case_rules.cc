@@ -6,6 +6,7 @@
 
 #include "care/case_internal.h"
 #include "care/cases.h"
+#include "core/card.h"
 
 namespace lahza::care {
 
@@ -68,23 +69,6 @@ std::mt19937_64& Random() {
     return std::mt19937_64(seed);
   }()};
   return engine;
-}
-
-int LuhnCheckDigit(std::string_view digits) {
-  // Computed as if the check digit were appended: double every second digit
-  // from the right, starting with the rightmost payload digit.
-  int sum = 0;
-  bool twice = true;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    int d = *it - '0';
-    if (twice) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    twice = !twice;
-  }
-  return (10 - sum % 10) % 10;
 }
 
 }  // namespace

@@ -76,12 +76,12 @@ const CardBrand* BrandOf(std::string_view digits) {
 
 std::span<const CardBrand> AllCardBrands() { return TheBinTable().brands; }
 
-bool PassesLuhn(std::string_view digits) {
-  if (digits.size() < 2) return false;
+int LuhnCheckDigit(std::string_view payload) {
+  // As if the check digit were already appended: every second digit from the
+  // right is doubled, starting with the payload's rightmost digit.
   int sum = 0;
-  bool twice = false;  // every second digit from the right is doubled
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    if (*it < '0' || *it > '9') return false;
+  bool twice = true;
+  for (auto it = payload.rbegin(); it != payload.rend(); ++it) {
     int d = *it - '0';
     if (twice) {
       d *= 2;
@@ -90,20 +90,19 @@ bool PassesLuhn(std::string_view digits) {
     sum += d;
     twice = !twice;
   }
-  return sum % 10 == 0;
+  return (10 - sum % 10) % 10;
+}
+
+bool PassesLuhn(std::string_view digits) {
+  if (digits.size() < 2 || !AllAsciiDigits(digits)) return false;
+  return LuhnCheckDigit(digits.substr(0, digits.size() - 1)) == digits.back() - '0';
 }
 
 Result<CardNumber> CardNumber::Parse(std::string_view text) {
   const std::string normalized = NormalizeDigits(text);
-  std::string digits;
-  for (char c : TrimSpaces(normalized)) {
-    if (c >= '0' && c <= '9') {
-      digits.push_back(c);
-    } else if (c != ' ' && c != '-') {
-      return Error{"card.invalid_characters", "only digits are allowed"};
-    }
-    if (digits.size() > 19) break;
-  }
+  std::optional<std::string> grouped = GroupedDigits(TrimSpaces(normalized), 19);
+  if (!grouped) return Error{"card.invalid_characters", "only digits are allowed"};
+  std::string digits = std::move(*grouped);
   if (digits.empty()) return Error{"card.empty", "no card number given"};
   if (digits.size() < 12 || digits.size() > 19) {
     return Error{"card.invalid_length", "card numbers have 12 to 19 digits"};

@@ -24,6 +24,8 @@ std::span<const CardBrand> AllCardBrands();
 
 // True when `digits` (ASCII digits only, at least 2) passes the Luhn check.
 bool PassesLuhn(std::string_view digits);
+// The digit (0-9) that, appended to `payload` (ASCII digits), passes it.
+int LuhnCheckDigit(std::string_view payload);
 
 class CardNumber {
  public:

@@ -111,4 +111,17 @@ std::string_view TrimSpaces(std::string_view text) {
   return text;
 }
 
+std::optional<std::string> GroupedDigits(std::string_view text, size_t max_digits) {
+  std::string digits;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      digits.push_back(c);
+    } else if (c != ' ' && c != '-') {
+      return std::nullopt;
+    }
+    if (digits.size() > max_digits) break;  // no need to copy an absurdly long input
+  }
+  return digits;
+}
+
 }  // namespace lahza

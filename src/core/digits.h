@@ -7,6 +7,7 @@
 // ever sees ASCII digits.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,11 @@ std::string ToArabicIndicDigits(std::string_view ascii);
 // `text` without ASCII whitespace and no-break spaces (U+00A0, U+202F) at
 // either end.
 std::string_view TrimSpaces(std::string_view text);
+
+// The ASCII digits of `text` (already through NormalizeDigits), skipping the
+// spaces and dashes people type between groups ("4111 1111-1111 1111");
+// nullopt when anything else appears. Copies at most `max_digits` + 1 digits:
+// enough for the caller to tell an input that is too long.
+std::optional<std::string> GroupedDigits(std::string_view text, size_t max_digits);
 
 }  // namespace lahza

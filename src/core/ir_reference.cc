@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <chrono>
 
+#include "core/ascii.h"
 #include "core/digits.h"
 
 namespace lahza {
@@ -74,26 +75,19 @@ Result<std::string> TypedDigits(std::string_view text) {
   if (trimmed.size() >= 2 && (trimmed[0] == 'I' || trimmed[0] == 'i') && (trimmed[1] == 'R' || trimmed[1] == 'r')) {
     trimmed.remove_prefix(2);
   }
-  std::string digits;
-  for (char c : trimmed) {
-    if (c >= '0' && c <= '9') {
-      digits.push_back(c);
-    } else if (c != ' ' && c != '-') {
-      return Error{"ir.invalid_characters", "an IR reference is IR followed by digits"};
-    }
-    if (digits.size() > kDigits) break;
-  }
-  if (digits.size() != kDigits) {
+  std::optional<std::string> digits = GroupedDigits(trimmed, kDigits);
+  if (!digits) return Error{"ir.invalid_characters", "an IR reference is IR followed by digits"};
+  if (digits->size() != kDigits) {
     return Error{"ir.invalid_length", "an IR reference has 20 digits after IR"};
   }
-  return digits;
+  return std::move(*digits);
 }
 
 // The form we print, "IR" and 20 ASCII digits: most of what comes back, read
 // without TypedDigits' normalising copy.
 bool IsPrintedForm(std::string_view text) {
   return text.size() == 2 + kDigits && text[0] == 'I' && text[1] == 'R' &&
-         std::all_of(text.begin() + 2, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+         AllAsciiDigits(text.substr(2));
 }
 
 }  // namespace

@@ -78,15 +78,9 @@ Result<NationalId> NationalId::Parse(std::string_view text) { return Parse(text,
 
 Result<NationalId> NationalId::Parse(std::string_view text, CivilDate today) {
   const std::string normalized = NormalizeDigits(text);
-  std::string digits;
-  for (char c : TrimSpaces(normalized)) {
-    if (c >= '0' && c <= '9') {
-      digits.push_back(c);
-    } else if (c != ' ' && c != '-') {
-      return Error{"national_id.invalid_characters", "only digits are allowed"};
-    }
-    if (digits.size() > 14) break;  // no need to copy an absurdly long input
-  }
+  std::optional<std::string> grouped = GroupedDigits(TrimSpaces(normalized), 14);
+  if (!grouped) return Error{"national_id.invalid_characters", "only digits are allowed"};
+  std::string digits = std::move(*grouped);
   if (digits.empty()) return Error{"national_id.empty", "no national ID given"};
   if (digits.size() != 14) {
     return Error{"national_id.invalid_length", "a national ID has 14 digits, got " + std::to_string(digits.size()) +

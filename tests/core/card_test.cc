@@ -40,6 +40,21 @@ TEST(Luhn, KnownNumbers) {
   EXPECT_FALSE(PassesLuhn("41a1"));
 }
 
+TEST(Luhn, CheckDigitCompletesAPayload) {
+  EXPECT_EQ(LuhnCheckDigit("7992739871"), 3);
+  EXPECT_EQ(LuhnCheckDigit("411111111111111"), 1);
+  EXPECT_EQ(LuhnCheckDigit("0"), 0);
+  // Every payload, completed with its digit, passes; any other digit fails.
+  for (std::string payload : {"1", "12", "123456789", "000000000", "999999999"}) {
+    const int check = LuhnCheckDigit(payload);
+    ASSERT_GE(check, 0);
+    ASSERT_LE(check, 9);
+    for (int digit = 0; digit <= 9; ++digit) {
+      EXPECT_EQ(PassesLuhn(payload + static_cast<char>('0' + digit)), digit == check) << payload << digit;
+    }
+  }
+}
+
 TEST(Card, Brands) {
   EXPECT_EQ(BrandId("4111111111111111"), "visa");
   EXPECT_EQ(BrandId("4222222222222"), "visa");  // 13-digit Visa

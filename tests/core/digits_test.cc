@@ -5,6 +5,17 @@
 namespace lahza {
 namespace {
 
+TEST(Digits, GroupedDigitsSkipSpacesAndDashesOnly) {
+  EXPECT_EQ(GroupedDigits("4111 1111-1111  1111", 19), "4111111111111111");
+  EXPECT_EQ(GroupedDigits("", 19), "");
+  EXPECT_EQ(GroupedDigits("12.34", 19), std::nullopt);
+  EXPECT_EQ(GroupedDigits("12a", 19), std::nullopt);
+  EXPECT_EQ(GroupedDigits("١٢", 19), std::nullopt);  // NormalizeDigits first
+  // A long input is cut one digit past the maximum: too long, without copying it all.
+  EXPECT_EQ(GroupedDigits("123456789", 3), "1234");
+  EXPECT_EQ(GroupedDigits("1234x", 3), "1234");
+}
+
 TEST(Digits, ArabicIndicDigitsBecomeAscii) {
   EXPECT_EQ(NormalizeDigits("٠١٢٣٤٥٦٧٨٩"), "0123456789");
 }
