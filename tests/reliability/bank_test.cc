@@ -26,6 +26,7 @@
 #include <random>
 #include <set>
 
+#include "books.h"
 #include "cluster.h"
 #include "ipn/switch.h"
 #include "ledger/ledger.h"
@@ -300,12 +301,7 @@ TEST(BankTest, AcknowledgedTransfersCompleteOrReverseAndMoneyIsConserved) {
   ASSERT_TRUE(store.ok());
   auto ledger = ledger::Ledger::Open(**store);
   ASSERT_TRUE(ledger.ok());
-  EXPECT_TRUE((*ledger)->CheckInvariants().ok());
-  auto totals = (*ledger)->GetTotals();
-  ASSERT_TRUE(totals.ok());
-  EXPECT_EQ(totals->debits_pending, 0) << "holds left pending";
-  EXPECT_EQ(totals->credits_pending, 0) << "holds left pending";
-  EXPECT_EQ(totals->debits_posted, totals->credits_posted);
+  ExpectBooksBalance(**ledger);
   auto network = ipn::Switch::Open(**store, **ledger);
   ASSERT_TRUE(network.ok());
   auto report = (*network)->CloseSettlementWindow();
