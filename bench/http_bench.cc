@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   // commit, and the bench ran one server thread per connection.)
   server_options.threads = threads;
   server_options.blocking_threads = blocking_threads;
+  server_options.after_durable = [&store = **store](std::function<void()> then) { store.WhenDurable(std::move(then)); };
   lahza::http::Server server(router, server_options);
   if (!server.Start()) return 1;
 

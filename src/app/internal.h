@@ -224,8 +224,12 @@ class AppImpl final : public App {
   // `may_block` false: "app.would_block" (nothing counted, nothing written)
   // when the PIN check would need argon2id or a write; StartPayment on a
   // thread that may block then does it.
+  // `keep_reads`: where to leave the read transaction the payer was read in,
+  // for the switch to read in too (SendAsync); only with may_block false,
+  // where the checks write nothing and wait for no one.
   Result<std::shared_ptr<StartedPayment>> StartPayment(const http::Request& request, const Caller& caller,
-                                                       const PaymentOrder& order, bool may_block = true);
+                                                       const PaymentOrder& order, bool may_block = true,
+                                                       std::unique_ptr<store::Transaction>* keep_reads = nullptr);
   Result<ipn::TransactionView> FinishPayment(StartedPayment& payment, Result<ipn::TransactionView> view);
   Status WritePayerHistory(store::Transaction& tx, const StartedPayment& payment, const ipn::TransactionView& view,
                            const std::string& notice);

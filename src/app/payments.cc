@@ -241,7 +241,9 @@ Result<ipn::TransactionView> AppImpl::Pay(const http::Request& request, const Ca
 
 Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const http::Request& request,
                                                                       const Caller& caller,
-                                                                      const PaymentOrder& order, bool may_block) {
+                                                                      const PaymentOrder& order, bool may_block,
+                                                                      std::unique_ptr<store::Transaction>* keep_reads) {
+  assert(keep_reads == nullptr || !may_block);
   // What the payment needs to know about the payer, read in one snapshot
   // (one read transaction instead of three: each new one re-reads its pages
   // after every commit). The checks then run in their old order: PIN first.
@@ -249,25 +251,25 @@ Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const htt
   std::string account_id = order.from_account_id;
   std::optional<LinkedAccountRef> account;
   bool frozen = false;
-  {
-    auto tx = store_.Begin(store::Mode::kRead);
-    if (!tx) return tx.error();
-    auto loaded = LoadCustomer(**tx, caller.customer_id, false);
-    if (!loaded) return loaded.error();
-    customer = std::move(*loaded);
-    if (account_id.empty()) account_id = customer.default_account;
-    // The customer (or an agent) froze outgoing payments on a security case:
-    // every payment path (send, collect acceptance, bills, donations) comes
-    // through here, so one check covers them all.
-    if (options_.transfers_frozen) {
-      auto is_frozen = options_.transfers_frozen(**tx, caller.customer_id);
-      if (!is_frozen) return is_frozen.error();
-      frozen = *is_frozen;
-    }
-    auto linked = FindLinkedAccount(**tx, caller.customer_id, account_id);
-    if (!linked) return linked.error();
-    account = std::move(*linked);
+  auto tx = store_.Begin(store::Mode::kRead);
+  if (!tx) return tx.error();
+  auto loaded = LoadCustomer(**tx, caller.customer_id, false);
+  if (!loaded) return loaded.error();
+  customer = std::move(*loaded);
+  if (account_id.empty()) account_id = customer.default_account;
+  // The customer (or an agent) froze outgoing payments on a security case:
+  // every payment path (send, collect acceptance, bills, donations) comes
+  // through here, so one check covers them all.
+  if (options_.transfers_frozen) {
+    auto is_frozen = options_.transfers_frozen(**tx, caller.customer_id);
+    if (!is_frozen) return is_frozen.error();
+    frozen = *is_frozen;
   }
+  auto linked = FindLinkedAccount(**tx, caller.customer_id, account_id);
+  if (!linked) return linked.error();
+  account = std::move(*linked);
+  // A PIN check that may write must not do so with this snapshot open.
+  if (keep_reads == nullptr) tx->reset();
   // Before the rate limit counts this try: the try that follows on a
   // blocking thread counts it once.
   if (!may_block && !PinAnswersQuickly(customer, order.pin)) return Error("app.would_block");
@@ -304,6 +306,7 @@ Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const htt
     raw->recorded_with_send = true;
     return WritePayerHistory(tx, *raw, view, payer_notice.kind);
   };
+  if (keep_reads != nullptr) *keep_reads = std::move(*tx);
   return payment;
 }
 
@@ -389,7 +392,8 @@ http::Response AppImpl::Send(http::Request& request) {
   order.note = *note;
   // This route runs on the server's event loop (AddNonBlocking): it reads,
   // and hands everything that would wait elsewhere.
-  auto payment = StartPayment(request, *caller, order, /*may_block=*/false);
+  std::unique_ptr<store::Transaction> reads;  // the payer's snapshot, for the switch to read in too
+  auto payment = StartPayment(request, *caller, order, /*may_block=*/false, &reads);
   if (!payment && payment.error().code == "app.would_block") {
     // argon2id or a PIN failure to count: the whole payment on a blocking thread.
     return http::Response::Blocking([this, request, caller = *caller, order] {
@@ -409,10 +413,20 @@ http::Response AppImpl::Send(http::Request& request) {
   auto answer = std::make_shared<Answer>();
   auto deliver = [this, payment = *payment](const http::Reply& reply, Result<ipn::TransactionView> view) {
     // Made on the connection's thread. FinishPayment writes the payer's row
-    // only when the switch did not (a retry that lost the race to its
-    // twin): rare, and then this thread waits for one commit.
+    // only when the switch did not (a retry, answered with its twin's
+    // transaction): then it waits for a commit, on the blocking pool.
     reply([this, payment, view = std::move(view)]() mutable {
-      return PaymentResponse(FinishPayment(*payment, std::move(view)));
+      if (view && !payment->recorded_with_send) {
+        return http::Response::Blocking([this, payment, view = std::move(view)]() mutable {
+          return PaymentResponse(FinishPayment(*payment, std::move(view)));
+        });
+      }
+      // The send's own outcome (or the writer's refusal), told once its
+      // commit is durable and read from nothing since: no need to wait for
+      // later commits to be durable too.
+      http::Response response = PaymentResponse(FinishPayment(*payment, std::move(view)));
+      response.durable = true;
+      return response;
     });
   };
   std::shared_ptr<const ipn::SendRequest> send(*payment, &(*payment)->send);
@@ -425,7 +439,8 @@ http::Response AppImpl::Send(http::Request& request) {
     http::Reply reply = std::move(answer->reply);
     lock.unlock();
     deliver(reply, std::move(view));
-  });
+  }, reads.get());
+  reads.reset();  // before anything below may wait for a writer
   if (!started) {
     // The step-by-step path: institutions called one by one, several commits.
     return http::Response::Blocking([this, payment = *payment] {

@@ -159,6 +159,9 @@ int Serve(const ServeOptions& options) {
   server_options.threads = options.threads;
   server_options.blocking_threads = options.blocking_threads;
   server_options.access_log = !options.quiet;
+  // The switch's writer commits without waiting for the flush: no answer may
+  // tell what a crash could still undo.
+  server_options.after_durable = [&store = **store](std::function<void()> then) { store.WhenDurable(std::move(then)); };
   http::Server server(router, server_options);
   if (auto started = server.Start(); !started) {
     std::cerr << "lahza serve: " << started.error().code << ": " << started.error().detail << "\n";

@@ -40,7 +40,8 @@ struct Response;
 
 // Hands a deferred response back to its connection (see Response::Later).
 // Call it exactly once, from any thread; `make` then runs on the
-// connection's own thread, and what it returns is sent.
+// connection's own thread, and what it returns is sent (a Blocking one once
+// its rest has run on the blocking pool).
 using Reply = std::function<void(std::function<Response()> make)>;
 
 struct Response {
@@ -52,6 +53,10 @@ struct Response {
   std::function<void(Reply)> later;
   // Set by Blocking: the rest of the handler, to run where it may block.
   std::function<Response()> blocking;
+  // True when it says nothing but what is durable already (a payment's
+  // answer made once its commit is): the server sends it without waiting
+  // for ServerOptions::after_durable.
+  bool durable = false;
 
   // For a handler whose answer waits on work that must not hold the
   // connection's thread (a payment waiting for the switch's group commit):

@@ -50,11 +50,13 @@ bool AcceptableRequestId(std::string_view id) {
 
 }  // namespace
 
-// Sessions waiting for a deferred response (Response::Later). The Reply may
-// be called from any thread, even after the server is gone (a payment whose
-// commit outlasted Stop's grace period), so it holds only this gate, never
-// the session or the server: the gate holds the waiting sessions, and Stop
-// closes it before the server's loop and sessions go.
+// Sessions waiting for another thread: for a deferred response
+// (Response::Later), or for their answer's data to be durable
+// (ServerOptions::after_durable). The way back may be taken from any thread,
+// even after the server is gone (a payment whose commit outlasted Stop's
+// grace period), so it holds only this gate, never the session or the
+// server: the gate holds the waiting sessions, and Stop closes it before the
+// server's loop and sessions go.
 struct ReplyGate {
   std::mutex mutex;
   bool open = true;
@@ -82,6 +84,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec);
   void Answer(Response response, const Answering& answering, bool on_loop);
   void AnswerLater(std::function<void(Reply)> start, const Answering& answering);
+  // Parks this session in the reply gate; the way back, taken once from any
+  // thread, runs its argument on this session's executor (nothing if the
+  // server has stopped).
+  using WayBack = std::function<void(std::function<void(const std::shared_ptr<Session>&)>)>;
+  WayBack Park();
   void Respond(Response response, const Answering& answering);
   void Send(Response response, bool keep_alive, bool head);
   void Close();
@@ -258,24 +265,31 @@ void Session::Answer(Response response, const Answering& answering, bool on_loop
 // Reply, from any thread; the response is made and sent on this session's
 // own executor. If `start` throws before replying, the answer is a 500 and a
 // later reply is dropped: a connection is answered once.
-void Session::AnswerLater(std::function<void(Reply)> start, const Answering& answering) {
+Session::WayBack Session::Park() {
   std::shared_ptr<ReplyGate> gate = server_.replies;
   uint64_t key = 0;
   {
     std::lock_guard lock(gate->mutex);
     key = ++gate->deferrals;
-    gate->waiting[key] = shared_from_this();  // nothing else holds it until the reply
+    gate->waiting[key] = shared_from_this();  // nothing else holds it until the way back
   }
-  Reply reply = [gate, key, answering](std::function<Response()> make) {
+  return [gate, key](std::function<void(const std::shared_ptr<Session>&)> then) {
     std::lock_guard lock(gate->mutex);
     auto waiting = gate->waiting.find(key);
-    if (!gate->open || waiting == gate->waiting.end()) return;  // answered already, or the server stopped
+    if (!gate->open || waiting == gate->waiting.end()) return;  // back already, or the server stopped
     std::shared_ptr<Session> self = std::move(waiting->second);
     gate->waiting.erase(waiting);
     // Posted under the gate's lock (Stop closes the gate before the loop
     // goes), and the only reference moves into the posted handler.
     auto executor = self->stream_.get_executor();
-    net::post(executor, [self = std::move(self), answering, make = std::move(make)] {
+    net::post(executor, [self = std::move(self), then = std::move(then)] { then(self); });
+  };
+}
+
+void Session::AnswerLater(std::function<void(Reply)> start, const Answering& answering) {
+  WayBack back = Park();
+  Reply reply = [back, answering](std::function<Response()> make) {
+    back([answering, make = std::move(make)](const std::shared_ptr<Session>& self) {
       Response made;
       try {
         made = make();
@@ -284,7 +298,10 @@ void Session::AnswerLater(std::function<void(Reply)> start, const Answering& ans
                       answering.path, e.what());
         made = ErrorResponse(500, Error("internal", e.what()));
       }
-      self->Respond(std::move(made), answering);
+      if (made.later) {  // a reply answers; it cannot defer again
+        made = ErrorResponse(500, Error("internal", "deferred twice"));
+      }
+      self->Answer(std::move(made), answering, true);
     });
   };
   try {
@@ -305,6 +322,17 @@ void Session::Respond(Response response, const Answering& answering) {
                       .count();
     spdlog::info("{} {} {} {} {} {}B {:.1f}ms", answering.request_id, answering.remote_ip, answering.method,
                  answering.path, response.status, response.body.size(), micros / 1000.0);
+  }
+  if (server_.options.after_durable && !response.durable) {
+    // Sent from this session's executor once the store says durable, from
+    // whichever thread says it.
+    WayBack back = Park();
+    server_.options.after_durable([back, response = std::move(response), answering]() mutable {
+      back([response = std::move(response), answering](const std::shared_ptr<Session>& self) mutable {
+        self->Send(std::move(response), answering.keep_alive && !self->server_.stopping, answering.method == "HEAD");
+      });
+    });
+    return;
   }
   Send(std::move(response), answering.keep_alive && !server_.stopping, answering.method == "HEAD");
 }

@@ -36,6 +36,12 @@ struct ServerOptions {
   // keep-alive limit. Slow clients (slowloris) are cut off after it.
   int read_timeout_ms = 10'000;
   bool access_log = true;
+  // Holds every answer (but those marked Response::durable) until what its
+  // handler read is durable: called with the sending, it runs it once every
+  // commit made so far is (store::Store::WhenDurable). A handler may have
+  // read what a group commit wrote before its flush, and a crash before the
+  // flush would undo what the answer told. Empty: answers go at once.
+  std::function<void(std::function<void()>)> after_durable;
 };
 
 class Server {

@@ -683,7 +683,9 @@ Result<std::optional<TransactionView>> Switch::Impl::FindRequest(const SendReque
   return std::optional<TransactionView>(std::move(*view));
 }
 
-Result<std::unique_ptr<Switch::Impl::PreparedSend>> Switch::Impl::PrepareSend(const SendRequest& request) {
+Result<std::unique_ptr<Switch::Impl::PreparedSend>> Switch::Impl::PrepareSend(const SendRequest& request,
+                                                                             ReplayCheck replay_check,
+                                                                             store::Transaction* reads) {
   LAHZA_TRY(CheckText(request.user_id, 64, "user_id", true));
   LAHZA_TRY(CheckText(request.client_request_id, 64, "client_request_id", true));
   LAHZA_TRY(CheckText(request.channel, 32, "channel", true));
@@ -694,20 +696,42 @@ Result<std::unique_ptr<Switch::Impl::PreparedSend>> Switch::Impl::PrepareSend(co
   if (request.amount <= 0) return Error("ipn.amount_invalid", "amount must be positive");
 
   // The idempotency lookup, the payee's routing and, for the direct path,
-  // both sides' accounts in one snapshot: a read transaction of their own
-  // each would re-read its pages after every commit.
-  auto reads = store_.Begin(store::Mode::kRead);
-  if (!reads.ok()) return reads.error();
-  auto existing = FindRequest(request, reads->get());
-  if (!existing.ok()) return existing.error();
-  auto prepared = std::make_unique<PreparedSend>();
-  if (existing->has_value()) {
-    prepared->replay = std::move(**existing);
-    return prepared;
+  // both sides' accounts in one snapshot (the caller's, when it has one): a
+  // read transaction of their own each would re-read its pages after every
+  // commit.
+  std::unique_ptr<store::Transaction> own_reads;
+  if (reads == nullptr) {
+    auto begun = store_.Begin(store::Mode::kRead);
+    if (!begun.ok()) return begun.error();
+    own_reads = std::move(*begun);
+    reads = own_reads.get();
   }
+  auto prepared = std::make_unique<PreparedSend>();
+  auto replay = [&]() -> Result<bool> {
+    auto existing = FindRequest(request, reads);
+    if (!existing.ok()) return existing.error();
+    if (!existing->has_value()) return false;
+    prepared->replay = std::move(**existing);
+    return true;
+  };
+  if (replay_check == ReplayCheck::kFirst) {
+    auto replayed = replay();
+    if (!replayed.ok()) return replayed.error();
+    if (*replayed) return prepared;
+  }
+  Status fresh = PrepareFresh(request, *reads, *prepared);
+  if (!fresh.ok() && replay_check == ReplayCheck::kOnConflict) {
+    auto replayed = replay();
+    if (!replayed.ok()) return replayed.error();
+    if (*replayed) return prepared;
+  }
+  if (!fresh.ok()) return fresh.error();
+  return prepared;  // `own_reads` ends here: the writer must not wait on this snapshot
+}
 
+Status Switch::Impl::PrepareFresh(const SendRequest& request, store::Transaction& reads, PreparedSend& prepared) {
   if (!FindInstitution(request.payer_participant)) return Error("ipn.participant_unknown", request.payer_participant);
-  auto route = RoutePayee(request.payee, reads->get());
+  auto route = RoutePayee(request.payee, &reads);
   if (!route.ok()) return route.error();
   if (route->participant == request.payer_participant && route->key.kind == AccountKeyKind::kAccountNumber &&
       route->key.value == request.payer_account) {
@@ -730,22 +754,22 @@ Result<std::unique_ptr<Switch::Impl::PreparedSend>> Switch::Impl::PrepareSend(co
   int64_t now = internal::NowMs();
   int64_t hold_expires = now + options_.hold_timeout_seconds * 1000;
 
-  prepared->route = std::move(*route);
-  SendRecord& record = prepared->record;
+  prepared.route = std::move(*route);
+  SendRecord& record = prepared.record;
   record.request = &request;
-  record.route = &prepared->route;
+  record.route = &prepared.route;
   record.policy = policy;
   record.fee = *fee;
   record.day = std::move(day);
   record.month = std::move(month);
   record.created_ms = now;
   record.hold_expires_ms = hold_expires;
-  record.direct = PrepareDirect(request, prepared->route, record, **reads);
-  return prepared;  // `reads` ends here: the writer must not wait on this snapshot
+  record.direct = PrepareDirect(request, prepared.route, record, reads);
+  return {};
 }
 
 Result<TransactionView> Switch::Impl::Send(const SendRequest& request) {
-  auto prepared = PrepareSend(request);
+  auto prepared = PrepareSend(request, ReplayCheck::kFirst, nullptr);
   if (!prepared.ok()) return prepared.error();
   if ((*prepared)->replay) return std::move(*(*prepared)->replay);
   return FinishSend(request, **prepared);
@@ -781,8 +805,9 @@ Result<TransactionView> Switch::Impl::FinishSend(const SendRequest& request, Pre
 }
 
 bool Switch::Impl::SendAsync(std::shared_ptr<const SendRequest> request,
-                             std::function<void(Result<TransactionView>)> done) {
-  auto prepared = PrepareSend(*request);
+                             std::function<void(Result<TransactionView>)> done, store::Transaction* reads) {
+  // The writer's insert catches a retry (RecordDirect): no lookup first.
+  auto prepared = PrepareSend(*request, ReplayCheck::kOnConflict, reads);
   if (!prepared.ok()) {
     done(prepared.error());
     return true;
@@ -1274,8 +1299,9 @@ Status Switch::SetDefaultAccount(std::string_view m, std::string_view p, std::st
 }
 Result<PayeeLookup> Switch::Lookup(const PayeeId& payee) { return impl_->Lookup(payee); }
 Result<TransactionView> Switch::Send(const SendRequest& request) { return impl_->Send(request); }
-bool Switch::SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done) {
-  return impl_->SendAsync(std::move(request), std::move(done));
+bool Switch::SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done,
+                       store::Transaction* reads) {
+  return impl_->SendAsync(std::move(request), std::move(done), reads);
 }
 Result<TransactionView> Switch::GetTransaction(std::string_view ir) { return impl_->GetTransaction(ir); }
 Result<Usage> Switch::GetUsage(std::string_view user, std::string_view channel) {

@@ -272,8 +272,14 @@ class Switch {
   // at once, on the caller's thread. A send that needs the step-by-step path
   // (institutions called one by one, several commits) is not started:
   // false, nothing written and `done` not called — call Send on a thread
-  // that may block. The request is kept alive until `done`.
-  bool SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done);
+  // that may block. The request is kept alive until `done`. `reads`: the
+  // caller's own read transaction on the switch's store, if it has one open
+  // (the app reads the payer in it), so that both read in one snapshot; it
+  // is only read in before SendAsync returns. A retry of an earlier request
+  // may be answered on the writer's thread too: the writer's insert is what
+  // finds it, not a lookup before every send.
+  bool SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done,
+                 store::Transaction* reads = nullptr);
   // ipn.transaction_not_found; ir.* for a malformed reference.
   Result<TransactionView> GetTransaction(std::string_view ir);
   Result<Usage> GetUsage(std::string_view user_id, std::string_view channel);

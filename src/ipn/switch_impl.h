@@ -143,7 +143,8 @@ class Switch::Impl {
   Result<TransactionView> GetTransaction(std::string_view ir);
   Result<std::optional<TransactionView>> FindRequest(const SendRequest& request, store::Transaction* reads = nullptr);
   Result<TransactionView> Send(const SendRequest& request);
-  bool SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done);
+  bool SendAsync(std::shared_ptr<const SendRequest> request, std::function<void(Result<TransactionView>)> done,
+                 store::Transaction* reads);
   // Send in two parts: what happens before anything is written (checks,
   // the idempotency lookup, routing, limits, the fee, whether the direct
   // path applies; an earlier answer to the same request ends it), then the
@@ -153,7 +154,18 @@ class Switch::Impl {
     Route route;
     SendRecord record;
   };
-  Result<std::unique_ptr<PreparedSend>> PrepareSend(const SendRequest& request);
+  // When an earlier answer to the same request is looked for. kFirst: before
+  // anything else. kOnConflict: only if a check fails (a replay answers as
+  // its request did, whatever the checks say now); otherwise the send's
+  // insert finds the twin (ipn.duplicate_request), and then the lookup runs.
+  // A lookup per send saved, for the price of the rare retry.
+  enum class ReplayCheck { kFirst, kOnConflict };
+  // `reads`: the caller's read transaction on this store, or null for one
+  // of PrepareSend's own.
+  Result<std::unique_ptr<PreparedSend>> PrepareSend(const SendRequest& request, ReplayCheck replay_check,
+                                                    store::Transaction* reads);
+  // The checks and reads after the idempotency lookup.
+  Status PrepareFresh(const SendRequest& request, store::Transaction& reads, PreparedSend& prepared);
   Result<TransactionView> FinishSend(const SendRequest& request, PreparedSend& prepared);
   void RecordDirect(std::shared_ptr<const SendRequest> request, std::shared_ptr<PreparedSend> prepared,
                     std::function<void(Result<TransactionView>)> done, int attempt);

@@ -59,6 +59,10 @@ BatchWriter::~BatchWriter() {
   }
   queued_.notify_all();
   thread_.join();
+  // The store acknowledges the last batches from its own thread: they
+  // touch this writer until then.
+  std::unique_lock lock(mutex_);
+  acknowledged_.wait(lock, [&] { return unacknowledged_ == 0; });
 }
 
 Status BatchWriter::Run(const Job& job) {
@@ -106,23 +110,40 @@ void BatchWriter::Loop() {
     busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
     ++batches_;
     jobs_ += static_cast<int64_t>(batch.size());
-    std::vector<std::unique_ptr<Pending>> submitted;
-    {
-      // Notified under the lock: once `done` is seen the waiter returns and
-      // its Pending (on its stack) is gone.
-      std::lock_guard lock(mutex_);
-      for (Pending* p : batch) {
-        if (p->on_done) {
-          submitted.emplace_back(p);
-          continue;
-        }
-        p->done = true;
-        p->finished.notify_one();
-      }
-    }
+    AcknowledgeWhenDurable(std::move(batch));
     batch.clear();
-    for (auto& p : submitted) p->on_done(std::move(p->result));
   }
+}
+
+// The results are set; the commit, if any, is made. Refused and failed jobs
+// wait too: what they read may be what a commit not yet durable wrote.
+void BatchWriter::AcknowledgeWhenDurable(std::vector<Pending*> batch) {
+  {
+    std::lock_guard lock(mutex_);
+    ++unacknowledged_;
+  }
+  store_.WhenDurable([this, batch = std::move(batch)]() mutable { Acknowledge(batch); });
+}
+
+void BatchWriter::Acknowledge(std::vector<Pending*>& batch) {
+  std::vector<std::unique_ptr<Pending>> submitted;
+  {
+    // Notified under the lock: once `done` is seen the waiter returns and
+    // its Pending (on its stack) is gone.
+    std::lock_guard lock(mutex_);
+    for (Pending* p : batch) {
+      if (p->on_done) {
+        submitted.emplace_back(p);
+        continue;
+      }
+      p->done = true;
+      p->finished.notify_one();
+    }
+  }
+  for (auto& p : submitted) p->on_done(std::move(p->result));
+  submitted.clear();  // the jobs and what they hold, before the destructor may go on
+  std::lock_guard lock(mutex_);
+  if (--unacknowledged_ == 0) acknowledged_.notify_all();
 }
 
 // A batch first runs without savepoints: a job that refuses having changed
@@ -166,7 +187,7 @@ BatchWriter::Outcome BatchWriter::TryBatch(std::vector<Pending*>& batch, bool sa
     p->result = std::move(result);
   }
   if (hooks_.finish && !hooks_.finish(t).ok()) return Outcome::kPoisoned;
-  Status committed = t.Commit();
+  Status committed = t.CommitWithoutSync();  // durable when the store says so: see AcknowledgeWhenDurable
   if (IsStoreError(committed)) return Outcome::kPoisoned;  // ~Transaction rolls back
   if (!committed.ok()) {
     for (Pending* p : batch) p->result = committed;

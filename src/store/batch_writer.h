@@ -1,7 +1,10 @@
 // Group commit for small write transactions. Many threads' jobs (record a
 // transfer, move its state, write a history row) run one after another inside
 // one store transaction and are acknowledged together after one durable
-// commit: one fsync for many jobs instead of one each.
+// commit: one fsync for many jobs instead of one each. The writer does not
+// wait for that fsync itself (Transaction::CommitWithoutSync): it runs the
+// next batch while the store flushes, and the jobs are acknowledged when the
+// store says their commit is durable (Store::WhenDurable).
 #pragma once
 
 #include <atomic>
@@ -54,10 +57,10 @@ class BatchWriter {
   Status Run(const Job& job);
 
   // The same without blocking the caller: `done` gets what Run would have
-  // returned, called on the writer's thread once the commit is durable (or
-  // at once, on the caller's thread, with "store.closed"). `done` must not
-  // block and must not call Run: the writer waits for it, and every other
-  // job with it. Hand anything longer to another thread.
+  // returned once the commit is durable, on the store's flushing thread or
+  // the writer's (or at once, on the caller's thread, with "store.closed").
+  // `done` must not block and must not call Run: those threads wait for it,
+  // and every other job with it. Hand anything longer to another thread.
   void Submit(Job job, std::function<void(Status)> done);
 
   // Counters since construction, for benchmarks and operations: how many
@@ -81,6 +84,10 @@ class BatchWriter {
 
   Status RunAlone(const Job& job);
 
+  // Acknowledges a committed batch's jobs once the store says it is durable.
+  void AcknowledgeWhenDurable(std::vector<Pending*> batch);
+  void Acknowledge(std::vector<Pending*>& batch);
+
   Store& store_;
   const size_t max_batch_;
   const Hooks hooks_;
@@ -88,6 +95,10 @@ class BatchWriter {
   std::condition_variable queued_;
   std::deque<Pending*> queue_;
   bool stop_ = false;
+  // Batches committed and not yet acknowledged (under mutex_); the
+  // destructor waits for them.
+  int unacknowledged_ = 0;
+  std::condition_variable acknowledged_;
   // Batches still to run with a savepoint per job (writer thread only).
   static constexpr int kCarefulBatches = 64;
   int careful_batches_ = 0;

@@ -25,6 +25,26 @@ Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url);
 // registered (the default VFS then serves). Requires synchronous=FULL on
 // every connection that writes (see sqlite_wal_buffer.cc).
 const char* WalBufferVfs();
+// Who is owed the WAL sync a commit leaves undone (CommitWithoutSync): the
+// store's syncer (sqlite_store.cc). A thread sets one around such a COMMIT;
+// the first WAL sync that COMMIT asks for then only writes the frames out and
+// calls Owe() instead of syncing. That one sync only: any later one (the
+// checkpoint a COMMIT may run, which must find every frame it copies into
+// the database on stable storage first) syncs for real.
+class WalSyncOwner {
+ public:
+  virtual void Owe() = 0;  // called while the COMMIT holds the write lock: must not block
+
+ protected:
+  ~WalSyncOwner() = default;
+};
+void DeferNextWalSync(WalSyncOwner* owner);  // this thread's; nullptr: none
+
+// For tests of what waits for durability: while paused, the SQLite store's
+// syncer syncs nothing and WhenDurable holds what it is given. No effect on
+// other backends.
+void PauseWalSyncForTest(Store& store, bool paused);
+
 // Drops what the connection's WAL buffer still holds. The store calls it
 // after every ROLLBACK: those bytes were never committed, and written later
 // they would overwrite frames other connections committed since.

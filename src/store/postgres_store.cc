@@ -399,6 +399,8 @@ class PostgresStore final : public Store {
   explicit PostgresStore(std::string url) : url_(std::move(url)) {}
 
   Backend backend() const override { return Backend::kPostgres; }
+  // Every commit here is durable when it returns (synchronous_commit on).
+  void WhenDurable(std::function<void()> then) override { then(); }
 
   Result<std::unique_ptr<Connection>> Connect() {
     try {

@@ -2,7 +2,9 @@
 // per concurrent transaction), a prepared-statement cache per connection.
 //
 // Durability: synchronous=FULL makes every COMMIT fsync the WAL before it
-// returns, so an acknowledged write survives power loss.
+// returns, so an acknowledged write survives power loss. CommitWithoutSync
+// leaves that fsync to the store's syncer (WalSyncer), which makes many
+// commits durable with one and then runs what WhenDurable was given.
 // Concurrency: WAL lets readers run beside the single writer. Writers of this
 // process queue on an in-process gate before BEGIN IMMEDIATE, so they hand the
 // write lock over without SQLite's sleep-and-poll busy handler; the busy
@@ -12,10 +14,19 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cerrno>
 #include <cstring>
 #include <chrono>
 #include <condition_variable>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -257,6 +268,136 @@ class WriterGate {
   int urgent_waiting_ = 0;
 };
 
+// Makes deferred commits durable: one fdatasync of the WAL for every commit
+// owed so far, then whatever waited for them. Its own descriptor on the WAL
+// (any descriptor's fdatasync flushes the file's pages): SQLite's file
+// objects belong to their connections' threads. Commits are counted in the
+// order they are owed, so "durable up to N" covers every commit before N.
+class WalSyncer final : public WalSyncOwner {
+ public:
+  explicit WalSyncer(std::string wal_path) : wal_path_(std::move(wal_path)), thread_([this] { Loop(); }) {}
+
+  // Syncs what is still owed and runs what still waits, then stops.
+  ~WalSyncer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      paused_ = false;
+    }
+    wake_.notify_all();
+    thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  void Owe() override {
+    {
+      std::lock_guard lock(mutex_);
+      ++owed_;
+    }
+    wake_.notify_one();
+  }
+
+  void WhenDurable(std::function<void()> then) {
+    {
+      std::lock_guard lock(mutex_);
+      if (synced_ < owed_ || paused_) {
+        waiting_.push_back(Waiting{owed_, std::move(then)});
+        return;
+      }
+    }
+    then();
+  }
+
+  void Pause(bool paused) {
+    {
+      std::lock_guard lock(mutex_);
+      paused_ = paused;
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  struct Waiting {
+    uint64_t commit;  // durable once synced_ reaches it
+    std::function<void()> then;
+  };
+
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return !paused_ && (stopping_ || synced_ < owed_ || !waiting_.empty()); });
+      const uint64_t target = owed_;
+      if (synced_ < target) {
+        lock.unlock();
+        SyncWal();
+        lock.lock();
+        synced_ = target;
+      }
+      // Those whose commits are now on stable storage, in the order they came.
+      std::vector<std::function<void()>> ready;
+      while (!waiting_.empty() && waiting_.front().commit <= synced_) {
+        ready.push_back(std::move(waiting_.front().then));
+        waiting_.pop_front();
+      }
+      if (ready.empty() && stopping_ && synced_ == owed_) return;
+      lock.unlock();
+      for (auto& then : ready) then();
+      lock.lock();
+    }
+  }
+
+  // A failed fdatasync leaves committed frames of unknown fate, and the
+  // kernel may have dropped them and forgotten the error: no answer may be
+  // given for them, and no later commit may build on them. Stopping the
+  // process is the one safe way out (PostgreSQL panics for the same
+  // reason); opening the database again replays the WAL as far as it is
+  // whole, and no one was told of anything beyond.
+  [[noreturn]] static void Die(const std::string& what) {
+    std::fprintf(stderr, "lahza store: %s: %s; stopping, since acknowledged writes may not be durable\n",
+                 what.c_str(), std::strerror(errno));
+    std::abort();
+  }
+
+  void SyncWal() {
+    struct stat by_path{};
+    if (::stat(wal_path_.c_str(), &by_path) != 0) {
+      // No WAL: the last connection closed, and SQLite copied it into the
+      // database and synced that before it removed the file.
+      if (errno == ENOENT) return;
+      Die("stat " + wal_path_);
+    }
+    if (fd_ < 0 || by_path.st_ino != inode_ || by_path.st_dev != device_) {
+      // First use, or a WAL made anew since: its name in the folder must be
+      // on stable storage too, as SQLite's first sync of a new WAL ensures.
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
+      if (fd_ < 0) Die("open " + wal_path_);
+      struct stat opened{};
+      if (::fstat(fd_, &opened) != 0) Die("fstat " + wal_path_);
+      inode_ = opened.st_ino;
+      device_ = opened.st_dev;
+      const std::string folder = std::filesystem::path(wal_path_).parent_path().string();
+      const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir < 0 || ::fsync(dir) != 0) Die("fsync the folder of " + wal_path_);
+      ::close(dir);
+    }
+    if (::fdatasync(fd_) != 0) Die("fdatasync " + wal_path_);
+  }
+
+  const std::string wal_path_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  uint64_t owed_ = 0;    // commits whose sync was deferred
+  uint64_t synced_ = 0;  // of those, the ones on stable storage
+  std::deque<Waiting> waiting_;
+  bool paused_ = false;
+  bool stopping_ = false;
+  int fd_ = -1;  // only the syncer's thread touches these three
+  ino_t inode_ = 0;
+  dev_t device_ = 0;
+  std::thread thread_;  // last: started once everything it uses exists
+};
+
 class SqliteStore;
 
 class SqliteTransaction final : public Transaction {
@@ -322,10 +463,17 @@ class SqliteTransaction final : public Transaction {
     return finished_ ? 0 : sqlite3_total_changes64(connection_->db()) - changes_at_begin_;
   }
 
-  Status Commit() override {
+  Status Commit() override { return CommitSyncedBy(nullptr); }
+  Status CommitWithoutSync() override;
+
+ private:
+  // `deferred`: who syncs the WAL instead of this COMMIT; nullptr: it does.
+  Status CommitSyncedBy(WalSyncOwner* deferred) {
     if (finished_) return Failure("transaction already finished");
     if (failed_) return Aborted();
+    DeferNextWalSync(deferred);
     Status status = connection_->Control("COMMIT");
+    DeferNextWalSync(nullptr);  // a COMMIT that wrote nothing asked for no sync
     if (!status.ok()) {
       // A failed COMMIT may leave the transaction open; ~ rolls it back.
       failed_ = true;
@@ -335,7 +483,6 @@ class SqliteTransaction final : public Transaction {
     return {};
   }
 
- private:
   // InsertMany's and UpdateMany's statement, prepared once and stepped once
   // per row of `width` values; returns the rows it changed.
   Result<int64_t> StepPerRow(const std::string& sql, std::span<const Row> rows, size_t width, const char* what) {
@@ -366,7 +513,8 @@ class SqliteTransaction final : public Transaction {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(std::string path) : path_(std::move(path)), checkpointer_([this] { CheckpointLoop(); }) {}
+  explicit SqliteStore(std::string path)
+      : path_(std::move(path)), syncer_(path_ + "-wal"), checkpointer_([this] { CheckpointLoop(); }) {}
 
   ~SqliteStore() override {
     {
@@ -378,6 +526,9 @@ class SqliteStore final : public Store {
   }
 
   Backend backend() const override { return Backend::kSqlite; }
+
+  void WhenDurable(std::function<void()> then) override { syncer_.WhenDurable(std::move(then)); }
+  WalSyncer& syncer() { return syncer_; }
 
   Result<std::unique_ptr<Connection>> Connect() {
     ConfigureSqliteOnce();
@@ -519,6 +670,10 @@ class SqliteStore final : public Store {
   static constexpr int kCheckpointEveryMs = 100;
   static constexpr int kRestartWalFrames = 20'000;  // ~80 MiB of 4 KiB pages
   std::string path_;
+  // Before the connections: destroyed after them (the last to close folds
+  // the WAL into the database), it still syncs what they owe and runs what
+  // waits for that.
+  WalSyncer syncer_;
   internal::IdleConnections<Connection> idle_{kMaxIdleConnections};
   WriterGate gate_;
   std::unique_ptr<Connection> write_connection_;  // only touched while holding gate_
@@ -542,7 +697,13 @@ void SqliteTransaction::Finish() {
   store_.Give(std::move(connection_), mode_);
 }
 
+Status SqliteTransaction::CommitWithoutSync() { return CommitSyncedBy(&store_.syncer()); }
+
 }  // namespace sqlite
+
+void PauseWalSyncForTest(Store& store, bool paused) {
+  if (auto* sqlite_store = dynamic_cast<sqlite::SqliteStore*>(&store)) sqlite_store->syncer().Pause(paused);
+}
 
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
   std::error_code error;

@@ -29,11 +29,19 @@
 // does not promise power-safe overwrite is not buffered at all: there SQLite
 // pads a commit to a sector boundary and writes the padding's tail after the
 // sync, when the frames are already visible.
+//
+// A commit whose sync is deferred (DeferNextWalSync, for CommitWithoutSync)
+// is flushed from the buffer in xSync all the same: only the fdatasync moves
+// to the store's syncer. Other connections read its frames from the kernel,
+// as they would after a synced commit; what a crash before the syncer's
+// fdatasync loses is the commit itself, whole (SQLite's WAL recovery stops
+// at the first frame whose checksum does not follow), and the ones after it.
 // Main database, journal and temp files pass through untouched.
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "store/internal.h"
@@ -130,9 +138,17 @@ int Truncate(sqlite3_file* file, sqlite3_int64 size) {
   return wal->real->pMethods->xTruncate(wal->real, size);
 }
 
+thread_local WalSyncOwner* t_deferred_sync = nullptr;
+
 int Sync(sqlite3_file* file, int flags) {
   BufferedWal* wal = Wal(file);
   if (int rc = Flush(wal); rc != SQLITE_OK) return rc;
+  // A CommitWithoutSync: the frames are in the kernel's hands, and that is
+  // all other connections need to read them; stable storage is the syncer's.
+  if (WalSyncOwner* owner = std::exchange(t_deferred_sync, nullptr)) {
+    owner->Owe();
+    return SQLITE_OK;
+  }
   return wal->real->pMethods->xSync(wal->real, flags);
 }
 
@@ -256,6 +272,8 @@ int GetLastError(sqlite3_vfs* vfs, int size, char* out) { return Base(vfs)->xGet
 int CurrentTimeInt64(sqlite3_vfs* vfs, sqlite3_int64* out) { return Base(vfs)->xCurrentTimeInt64(Base(vfs), out); }
 
 }  // namespace
+
+void DeferNextWalSync(WalSyncOwner* owner) { t_deferred_sync = owner; }
 
 void DiscardWalBuffer(sqlite3* db) {
   sqlite3_file* file = nullptr;

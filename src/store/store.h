@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <span>
@@ -96,6 +97,15 @@ class Transaction {
   // (SQLite synchronous=FULL; PostgreSQL synchronous_commit on). Calling it
   // twice, or after an error, returns "store.error".
   virtual Status Commit() = 0;
+
+  // Commits without waiting for stable storage: visible to every later
+  // transaction when it returns ok, durable once Store::WhenDurable says so.
+  // A crash before then loses it, and every commit after it, never a part of
+  // one (the backend's log is replayed in order up to the last whole commit
+  // on stable storage). For a writer that acknowledges many commits' work
+  // after one flush (BatchWriter) instead of waiting for a flush per commit.
+  // A backend that cannot separate the two (PostgreSQL here) commits durably.
+  virtual Status CommitWithoutSync() { return Commit(); }
 };
 
 class Store {
@@ -113,6 +123,14 @@ class Store {
   virtual Result<std::unique_ptr<Transaction>> Begin(Mode mode = Mode::kWrite) = 0;
 
   // The Store must outlive every Transaction it began.
+
+  // Runs `then` once every commit made before this call is durable: at once,
+  // on this thread, if it is; else on the store's own flushing thread, where
+  // `then` must not block. Every answer given outside the process that says
+  // what a transaction read must wait for it: a transaction may have read
+  // what a CommitWithoutSync wrote and a crash could still undo. Thread-safe.
+  // (No default: a store that wraps another must pass it on.)
+  virtual void WhenDurable(std::function<void()> then) = 0;
 
   // Convenience: one statement in its own transaction, committed.
   Result<Rows> Execute(std::string_view sql, std::span<const Value> params = {}, Mode mode = Mode::kWrite);

@@ -668,6 +668,37 @@ TEST_P(AppFlowTest, CollectBillsAndDonations) {
 // ("h_<IR>_<direction>"), not stored apart: exactly one per side, in the
 // customer's words, readable and markable like any other; a later change
 // (an operator's reversal) arrives as a notification of its own.
+TEST_P(AppFlowTest, ARetriedSendIsAnsweredWithTheFirstAndMovesMoneyOnce) {
+  Api& api = *api_;
+  std::string payer = api.Onboard("01009400001", TestNationalId(23), "NBE", "3300000033", "Nadia Fathy Salem", 500'000);
+  std::string payee = api.Onboard("01009400002", TestNationalId(24), "CIB", "3400000034", "Tarek Hany Aziz", 0);
+  const json order = {{"kind", "mobile"}, {"value", "01009400002"}, {"amount", 20'000}, {"pin", "246810"},
+                      {"client_request_id", "phone-retry-1"}};
+  Reply first = api.Call("POST", "/api/v1/payments/send", order, payer);
+  ASSERT_EQ(first.status, 201) << first.body.dump();
+  ASSERT_EQ(first.body["state"], "completed");
+  // The phone did not hear the answer and sends the same request again: the
+  // switch's insert finds the first, and the answer is the first, word for word.
+  Reply again = api.Call("POST", "/api/v1/payments/send", order, payer);
+  ASSERT_EQ(again.status, 201) << again.body.dump();
+  EXPECT_EQ(again.body, first.body);
+  // The same request id for something else: refused, nothing sent.
+  json other = order;
+  other["amount"] = 20'001;
+  EXPECT_EQ(api.Call("POST", "/api/v1/payments/send", other, payer).code(), "ipn.idempotency_mismatch");
+  // Money moved once, one history row a side.
+  Reply payer_history = api.Call("GET", "/api/v1/transactions", nullptr, payer);
+  ASSERT_EQ(payer_history.body["transactions"].size(), 1u) << payer_history.body.dump();
+  EXPECT_EQ(payer_history.body["transactions"][0]["ir"], first.body["ir"]);
+  Reply payee_history = api.Call("GET", "/api/v1/transactions", nullptr, payee);
+  ASSERT_EQ(payee_history.body["transactions"].size(), 1u) << payee_history.body.dump();
+  Reply payee_accounts = api.Call("GET", "/api/v1/accounts", nullptr, payee);
+  ASSERT_EQ(payee_accounts.body["accounts"].size(), 1u) << payee_accounts.body.dump();
+  EXPECT_EQ(payee_accounts.body["accounts"][0]["available"], 20'000);
+  Reply limits = api.Call("GET", "/api/v1/limits", nullptr, payer);
+  EXPECT_EQ(limits.body["used_today"]["piastres"], 20'000) << "the retry reserved nothing";
+}
+
 TEST_P(AppFlowTest, TransferNoticesAreFiledOnHistoryRowsOncePerSide) {
   Api& api = *api_;
   std::string payer = api.Onboard("01009300001", TestNationalId(21), "NBE", "3100000031", "Hoda Samir Nabil", 500'000);

@@ -73,6 +73,7 @@ class AppServer {
     http::ServerOptions server_options;
     server_options.access_log = false;
     if (extras.max_body_bytes > 0) server_options.max_body_bytes = extras.max_body_bytes;
+    server_options.after_durable = [&store = *store_](std::function<void()> then) { store.WhenDurable(std::move(then)); };
     server_ = std::make_unique<http::Server>(router_, server_options);
     EXPECT_TRUE(server_->Start().ok());
   }

@@ -21,6 +21,7 @@ class PausingStore final : public store::Store {
  public:
   explicit PausingStore(std::unique_ptr<store::Store> inner) : inner_(std::move(inner)) {}
   store::Backend backend() const override { return inner_->backend(); }
+  void WhenDurable(std::function<void()> then) override { inner_->WhenDurable(std::move(then)); }
   Result<std::unique_ptr<store::Transaction>> Begin(store::Mode mode) override {
     auto tx = inner_->Begin(mode);
     if (!tx) return tx.error();

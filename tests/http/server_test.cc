@@ -236,14 +236,80 @@ class LoopAndPoolTest : public ::testing::Test {
     options.threads = 1;
     options.blocking_threads = 2;
     options.access_log = false;
+    options.after_durable = after_durable_;
     server_ = std::make_unique<Server>(router_, options);
     ASSERT_TRUE(server_->Start().ok());
   }
   void TearDown() override { server_.reset(); }
 
   Router router_;
+  std::function<void(std::function<void()>)> after_durable_;
   std::unique_ptr<Server> server_;
 };
+
+// Answers wait for ServerOptions::after_durable (the store's word that what
+// a handler read is durable), but those that say only what is durable
+// already; held ones go out when told, from the teller's thread, and one
+// told after the server stopped is dropped.
+TEST_F(LoopAndPoolTest, AnAnswerWaitsUntilWhatItReadIsDurable) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::function<void()>> held;
+  after_durable_ = [&](std::function<void()> then) {
+    std::lock_guard lock(mutex);
+    held.push_back(std::move(then));
+    changed.notify_all();
+  };
+  router_.AddNonBlocking("GET", "/read", [](Request&) { return Json({{"read", true}}); });
+  router_.AddNonBlocking("GET", "/durable", [](Request&) {
+    Response response = Json({{"durable", true}});
+    response.durable = true;
+    return response;
+  });
+  Start();
+  HttpClient durable(server_->port());
+  EXPECT_EQ(durable.Request("GET", "/durable").status, 200) << "not held";
+  std::atomic<bool> answered{false};
+  std::thread reader([&] {
+    HttpClient client(server_->port());
+    auto response = client.Request("GET", "/read");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(json::parse(response.body)["read"], true);
+    answered = true;
+  });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return held.size() == 1; }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(answered.load()) << "sent before the store said durable";
+  std::thread teller([&] {
+    std::lock_guard lock(mutex);
+    for (auto& then : held) then();
+    held.clear();
+  });
+  teller.join();
+  reader.join();
+  EXPECT_TRUE(answered.load());
+
+  // Held when the server stops: dropped, no crash.
+  std::thread late([&] {
+    HttpClient client(server_->port());
+    try {
+      client.Request("GET", "/read");
+    } catch (const std::exception&) {
+      // The connection closes at Stop.
+    }
+  });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return held.size() == 1; }));
+  }
+  server_->Stop();
+  server_.reset();
+  for (auto& then : held) then();
+  late.join();
+}
 
 // A deferred response is answered from another thread, on a connection that
 // then serves its next request as usual.

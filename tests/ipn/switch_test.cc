@@ -216,11 +216,37 @@ TEST_P(SwitchTest, SendAsyncAnswersDirectSendsAfterTheCommitAndLeavesTheRestToSe
   EXPECT_EQ(read->state, TransferState::kCompleted);
   EXPECT_EQ(Available("CIB", "2001"), 50'000 + 100'000);
 
-  // A replay and a refused check: answered before SendAsync returns.
+  // A replay: the writer's insert finds the earlier send, and the answer is
+  // that send, from the writer's thread; nothing more moves.
+  ASSERT_TRUE(send_async(ToCib(100'000, "async-1")));
+  wait();
+  ASSERT_TRUE(answer->ok()) << answer->error().code;
+  EXPECT_EQ((*answer)->ir, sent.ir);
+  EXPECT_EQ((*answer)->state, TransferState::kCompleted);
+  EXPECT_EQ(Available("CIB", "2001"), 50'000 + 100'000);
+  // The same request id with another amount: refused, by the same route.
+  ASSERT_TRUE(send_async(ToCib(100'001, "async-1")));
+  wait();
+  ASSERT_FALSE(answer->ok());
+  EXPECT_EQ(answer->error().code, "ipn.idempotency_mismatch");
+  // A replay whose checks fail now (its amount is over a per-transfer limit
+  // lowered since) still answers as its request did, and at once: the
+  // failed check looks for an earlier answer before it refuses.
+  const std::shared_ptr<const Policy> usual = sw_->policy();
+  Policy lowered = *usual;
+  lowered.user_limits.per_transaction = 50'000;
+  ASSERT_TRUE(sw_->SetPolicy(lowered).ok());
   ASSERT_TRUE(send_async(ToCib(100'000, "async-1")));
   ASSERT_TRUE(answer.has_value());
-  ASSERT_TRUE(answer->ok());
+  ASSERT_TRUE(answer->ok()) << answer->error().code;
   EXPECT_EQ((*answer)->ir, sent.ir);
+  ASSERT_TRUE(send_async(ToCib(100'000, "async-2")));
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_FALSE(answer->ok());
+  EXPECT_EQ(answer->error().code, "ipn.limit_per_transaction");
+  ASSERT_TRUE(sw_->SetPolicy(*usual).ok());
+
+  // A refused check: answered before SendAsync returns.
   ASSERT_TRUE(send_async(ToCib(0, "async-zero")));
   ASSERT_TRUE(answer.has_value());
   ASSERT_FALSE(answer->ok());

@@ -11,10 +11,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "store/internal.h"
 #include "store/test_stores.h"
 
 namespace lahza::store {
@@ -114,6 +116,75 @@ TEST_P(BatchWriterTest, SubmittedJobsAreAnsweredAfterTheirCommit) {
   slow.reset();  // finishes queued jobs, then stops
   EXPECT_EQ(answered.load(), 2);
   EXPECT_EQ(Count("id = 200"), 1);
+}
+
+// The writer commits without waiting for the flush; what it acknowledges
+// is durable all the same: no answer, to Run or to Submit, before the store
+// says the commit is on stable storage. (On SQLite the store's syncer is
+// held for this; PostgreSQL commits durably, and answers come at once.)
+TEST_P(BatchWriterTest, JobsAreAnsweredOnlyOnceTheStoreSaysTheirCommitIsDurable) {
+  const bool sqlite = GetParam() == "sqlite";
+  auto writer = std::make_unique<BatchWriter>(*store_, 64);
+  internal::PauseWalSyncForTest(Unwrapped(*store_), true);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::optional<Status> submitted;
+  writer->Submit(Insert(1, "submitted"), [&](Status done) {
+    std::lock_guard lock(mutex);
+    submitted = done;
+    changed.notify_all();
+  });
+  std::atomic<bool> ran{false};
+  std::thread waiting([&] {
+    EXPECT_TRUE(writer->Run(Insert(2, "waited")).ok());
+    ran = true;
+  });
+  {
+    std::unique_lock lock(mutex);
+    if (sqlite) {
+      // Committed, and visible to readers, but not yet durable: unanswered.
+      for (int i = 0; i < 200 && Count() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      EXPECT_EQ(Count(), 2);
+      EXPECT_FALSE(changed.wait_for(lock, std::chrono::milliseconds(150), [&] { return submitted.has_value(); }));
+      EXPECT_FALSE(ran.load());
+      // A reader's own WhenDurable waits as well.
+      std::atomic<bool> told{false};
+      store_->WhenDurable([&] { told = true; });
+      EXPECT_FALSE(told.load());
+      lock.unlock();
+      internal::PauseWalSyncForTest(Unwrapped(*store_), false);
+      lock.lock();
+      EXPECT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return submitted.has_value() && told; }));
+    } else {
+      EXPECT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return submitted.has_value(); }));
+    }
+    ASSERT_TRUE(submitted.has_value());
+    EXPECT_TRUE(submitted->ok());
+  }
+  waiting.join();
+  EXPECT_TRUE(ran.load());
+  // With nothing owed, WhenDurable answers at once, on the caller's thread.
+  bool at_once = false;
+  store_->WhenDurable([&] { at_once = true; });
+  EXPECT_TRUE(at_once);
+  writer.reset();
+  EXPECT_EQ(Count(), 2);
+}
+
+// A writer being destroyed waits for its last answers, which the store gives
+// from its own thread.
+TEST_P(BatchWriterTest, AWriterStopsOnlyOnceItsLastBatchIsAnswered) {
+  auto writer = std::make_unique<BatchWriter>(*store_, 64);
+  internal::PauseWalSyncForTest(Unwrapped(*store_), true);
+  std::atomic<int> answered{0};
+  for (int64_t id = 0; id < 10; ++id) writer->Submit(Insert(id, "last"), [&](Status) { ++answered; });
+  std::thread resume([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    internal::PauseWalSyncForTest(Unwrapped(*store_), false);
+  });
+  writer.reset();
+  EXPECT_EQ(answered.load(), 10);
+  resume.join();
 }
 
 TEST_P(BatchWriterTest, ARefusalRollsBackOnlyItsOwnJob) {

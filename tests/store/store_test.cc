@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "core/messages.h"
@@ -47,6 +50,28 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(StoreTest, BackendMatchesParameter) {
   EXPECT_EQ(store_->backend(), GetParam() == "sqlite" ? Backend::kSqlite : Backend::kPostgres);
+}
+
+TEST_P(StoreTest, ACommitWithoutSyncIsVisibleAtOnceAndDurableWhenTheStoreSaysSo) {
+  ASSERT_TRUE(store_->Execute("CREATE TABLE deferred (id BIGINT PRIMARY KEY)", {}, Mode::kWrite).ok());
+  auto tx = store_->Begin(Mode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE((*tx)->Execute("INSERT INTO deferred (id) VALUES (1)").ok());
+  ASSERT_TRUE((*tx)->CommitWithoutSync().ok());
+  EXPECT_FALSE((*tx)->Commit().ok()) << "finished";
+  auto seen = store_->Execute("SELECT COUNT(*) FROM deferred", {}, Mode::kRead);
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(AsInt(seen->rows[0][0]), 1);
+  std::mutex mutex;
+  std::condition_variable told;
+  bool durable = false;
+  store_->WhenDurable([&] {
+    std::lock_guard lock(mutex);
+    durable = true;
+    told.notify_all();
+  });
+  std::unique_lock lock(mutex);
+  EXPECT_TRUE(told.wait_for(lock, std::chrono::seconds(10), [&] { return durable; }));
 }
 
 TEST_P(StoreTest, TypesRoundTrip) {

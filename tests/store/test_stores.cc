@@ -131,6 +131,8 @@ class DisposableStore final : public Store {
   }
   Backend backend() const override { return inner_->backend(); }
   Result<std::unique_ptr<Transaction>> Begin(Mode mode) override { return inner_->Begin(mode); }
+  void WhenDurable(std::function<void()> then) override { inner_->WhenDurable(std::move(then)); }
+  Store& inner() { return *inner_; }
 
  private:
   std::unique_ptr<Store> inner_;
@@ -140,6 +142,11 @@ class DisposableStore final : public Store {
 };
 
 }  // namespace
+
+Store& Unwrapped(Store& store) {
+  if (auto* disposable = dynamic_cast<DisposableStore*>(&store)) return disposable->inner();
+  return store;
+}
 
 std::vector<std::string> TestBackends() { return {"sqlite", "postgres"}; }
 

@@ -43,6 +43,9 @@ std::string FreshUrl(const std::string& backend);
 // destroyed. nullptr (with a test failure recorded) if it cannot be opened, and
 // nullptr (no failure) when the backend is unavailable.
 std::unique_ptr<Store> FreshStore(const std::string& backend);
+// The backend's own store inside one FreshStore made (for what only it
+// answers, such as internal::PauseWalSyncForTest); any other store itself.
+Store& Unwrapped(Store& store);
 
 // Name generator for INSTANTIATE_TEST_SUITE_P: "sqlite" / "postgres".
 std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info);
