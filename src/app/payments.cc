@@ -128,12 +128,26 @@ const Stamp& StampOf(Stamp& last, int64_t at_ms) {
 // One timeline step in words; the banks' names are looked up once per view.
 Message TimelineLine(const ipn::TimelineEntry& entry, const Message& clock, const Message& payer_bank,
                      const Message& payee_bank) {
-  std::string code = "app.timeline." + entry.event;
-  if (!FindMessage(code)) code = "app.timeline.state." + std::string(ipn::StateName(entry.state));
-  Message message = MessageFor(code);
-  message.ar = FormatText(message.ar, {{"time", clock.ar}, {"payer_bank", payer_bank.ar}, {"payee_bank", payee_bank.ar}});
-  message.en = FormatText(message.en, {{"time", clock.en}, {"payer_bank", payer_bank.en}, {"payee_bank", payee_bank.en}});
-  return message;
+  const Message* text = CatalogueEntry("app.timeline." + entry.event);
+  Message by_state;  // an event without a line of its own: its state's
+  if (text == nullptr) {
+    by_state = MessageFor("app.timeline.state." + std::string(ipn::StateName(entry.state)));
+    text = &by_state;
+  }
+  return Message{
+      FormatText(text->ar, {{"time", clock.ar}, {"payer_bank", payer_bank.ar}, {"payee_bank", payee_bank.ar}}),
+      FormatText(text->en, {{"time", clock.en}, {"payer_bank", payer_bank.en}, {"payee_bank", payee_bank.en}})};
+}
+
+// An amount as {"ar", "en", "piastres"}: the members MoneyJson makes, in the
+// order a JSON value prints them, without building one.
+void WriteMoney(http::JsonTextWriter& out, int64_t piastres) {
+  const Money money = Money::FromPiastres(piastres);
+  out.BeginObject();
+  out.Key("ar").String(money.ToArabic());
+  out.Key("en").String(money.ToEnglish());
+  out.Key("piastres").Int(piastres);
+  out.EndObject();
 }
 
 }  // namespace
@@ -173,7 +187,8 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
     assert(next_extra == extra.end() || next_extra->first != name);
     return out.Key(name);
   };
-  member("amount").Value(MoneyJson(view.amount));
+  member("amount");
+  WriteMoney(out, view.amount);
   member("created_at").String(StampOf(stamp, view.created_ms).iso);
   member("created_ms").Int(view.created_ms);
   member("direction").String(direction);
@@ -185,7 +200,8 @@ std::string TransactionText(ipn::Switch& network, const ipn::TransactionView& vi
     out.Key("message_en").String(why.en);
     out.EndObject();
   }
-  member("fee").Value(MoneyJson(direction == "out" ? view.fee : 0));
+  member("fee");
+  WriteMoney(out, direction == "out" ? view.fee : 0);
   member("ir").String(view.ir);
   member("note").String(view.note);
   member("payee").BeginObject();

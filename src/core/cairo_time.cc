@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 
@@ -56,10 +57,27 @@ std::string ArabicDigits(std::string_view ascii) {
   return out;
 }
 
+// At least `width` digits, zero-padded, of a field (a year, a month, an
+// hour), as printf's %0*ld writes it; snprintf was most of the time of
+// formatting a moment, which a payment's answer does for every step of its
+// timeline.
+void AppendPadded(std::string& out, long v, int width) {
+  if (v < 0) {  // a year before 0, from a corrupt moment: still printed
+    out += '-';
+    v = -v;
+    --width;
+  }
+  char digits[24];
+  auto [end, error] = std::to_chars(digits, digits + sizeof digits, v);
+  (void)error;  // 24 characters hold every long
+  for (long n = end - digits; n < width; ++n) out += '0';
+  out.append(digits, end);
+}
+
 std::string Two(int v) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%02d", v);
-  return buf;
+  std::string out;
+  AppendPadded(out, v, 2);
+  return out;
 }
 
 // Minute of the week (Sunday 00:00 = 0) of a Cairo reading.
@@ -135,11 +153,24 @@ std::string FormatCairoIso(Instant t) { return FormatCairoIso(ToCairo(t)); }
 
 std::string FormatCairoIso(const CairoTime& c) {
   const long offset_min = static_cast<long>(c.utc_offset.count() / 60);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", c.year, c.month, c.day,
-                c.hour, c.minute, c.second, offset_min < 0 ? '-' : '+', std::labs(offset_min) / 60,
-                std::labs(offset_min) % 60);
-  return buf;
+  std::string out;  // 2026-11-26T14:02:05+02:00
+  out.reserve(25);
+  AppendPadded(out, c.year, 4);
+  out += '-';
+  AppendPadded(out, c.month, 2);
+  out += '-';
+  AppendPadded(out, c.day, 2);
+  out += 'T';
+  AppendPadded(out, c.hour, 2);
+  out += ':';
+  AppendPadded(out, c.minute, 2);
+  out += ':';
+  AppendPadded(out, c.second, 2);
+  out += offset_min < 0 ? '-' : '+';
+  AppendPadded(out, std::labs(offset_min) / 60, 2);
+  out += ':';
+  AppendPadded(out, std::labs(offset_min) % 60, 2);
+  return out;
 }
 
 // ---------------------------------------------------------------- WeeklyHours

@@ -37,15 +37,19 @@ const Catalogue& TheCatalogue() {
 
 }  // namespace
 
-std::optional<Message> FindMessage(std::string_view code) {
+const Message* CatalogueEntry(std::string_view code) {
   const Catalogue& catalogue = TheCatalogue();
   auto it = catalogue.find(code);
-  if (it == catalogue.end()) return std::nullopt;
-  return it->second;
+  return it == catalogue.end() ? nullptr : &it->second;
+}
+
+std::optional<Message> FindMessage(std::string_view code) {
+  if (const Message* entry = CatalogueEntry(code)) return *entry;
+  return std::nullopt;
 }
 
 Message MessageFor(std::string_view code) {
-  if (auto message = FindMessage(code)) return *message;
+  if (const Message* entry = CatalogueEntry(code)) return *entry;
   return Message{"حدث خطأ (" + std::string(code) + ")", "An error occurred (" + std::string(code) + ")"};
 }
 

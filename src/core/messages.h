@@ -25,6 +25,8 @@ struct Message {
 
 // The catalogue entry for `code`, or nullopt when there is none.
 std::optional<Message> FindMessage(std::string_view code);
+// The same without a copy: the catalogue lives as long as the program.
+const Message* CatalogueEntry(std::string_view code);
 
 // The entry for `code`; when missing, a generic message that names the code
 // (so a gap shows up in review, never as an empty string).
