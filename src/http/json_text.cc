@@ -49,6 +49,22 @@ bool EightPlainBytes(const unsigned char* p) {
   return !non_ascii && !control && !has_zero_byte(v ^ (kOnes * '"')) && !has_zero_byte(v ^ (kOnes * '\\'));
 }
 
+// True when the 8 bytes at `p` are four whole 2-byte UTF-8 sequences
+// (U+0080..U+07FF: a lead 0xC2..0xDF, then a continuation 0x80..0xBF each),
+// as a run of Arabic letters is. Arabic is most of a payment's answer in
+// bytes, and looking at it a character at a time was most of the time spent
+// writing strings.
+bool FourTwoByteSequences(const unsigned char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);  // little-endian: p[0] is the lowest byte
+  // Leads (even bytes) 110xxxxx, continuations (odd bytes) 10xxxxxx.
+  if ((v & 0xC0E0C0E0C0E0C0E0ull) != 0x80C080C080C080C0ull) return false;
+  // No 0xC0 or 0xC1 lead (an overlong form): each lead has a bit in 0x1E.
+  const uint64_t lanes = v & 0x001E001E001E001Eull;
+  constexpr uint64_t kLaneOnes = 0x0001000100010001ull, kLaneHigh = 0x8000800080008000ull;
+  return ((lanes - kLaneOnes) & ~lanes & kLaneHigh) == 0;
+}
+
 // True when `s` can be written between quotes as it is: well-formed UTF-8
 // (no overlong forms, no surrogates, nothing above U+10FFFF — what nlohmann's
 // decoder accepts) and no byte JSON must escape (controls, '"', '\\').
@@ -58,7 +74,7 @@ bool WritableAsIs(std::string_view s) {
   const size_t n = s.size();
   size_t i = 0;
   while (i < n) {
-    if (n - i >= 8 && EightPlainBytes(p + i)) {
+    if (n - i >= 8 && (EightPlainBytes(p + i) || FourTwoByteSequences(p + i))) {
       i += 8;
       continue;
     }

@@ -83,6 +83,29 @@ TEST(JsonTextTest, EveryByteIsSeenAtEveryOffsetOfARun) {
   }
 }
 
+// Runs of 2-byte sequences (Arabic) are checked 8 bytes at a time too: the
+// same odd bytes, at every offset of such a run, and the leads next to the
+// ones that are not allowed (0xC2 beside 0xC0/0xC1, 0xDF beside 0xE0).
+TEST(JsonTextTest, EveryByteIsSeenAtEveryOffsetOfAnArabicRun) {
+  const std::vector<std::string> odd = {"\"", "\\", std::string(1, '\0'), "\x01", "\n", " ", "a", "\x7f",
+                                        "\xff", "\xc0\x80", "\xc1\xbf", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80",
+                                        "\x80", "\xd8", "\xd8\xd8", "\xd8\xc0", "\xe2\x82", "\xf0\x9f\x92\xb8"};
+  const std::string letter = "\xd8\xb9";  // ع
+  for (const std::string& piece : odd) {
+    for (size_t letters_before = 0; letters_before <= 12; ++letters_before) {
+      for (size_t shift = 0; shift <= 1; ++shift) {
+        std::string text = std::string(shift, 'x');
+        for (size_t k = 0; k < letters_before; ++k) text += letter;
+        text += piece;
+        for (size_t k = 0; k < 12; ++k) text += letter;
+        SCOPED_TRACE("after " + std::to_string(letters_before) + " letters, shift " + std::to_string(shift) +
+                     ", piece " + json(piece).dump(-1, ' ', true, json::error_handler_t::replace));
+        EXPECT_EQ(JsonText(json(text)), Reference(json(text)));
+      }
+    }
+  }
+}
+
 TEST(JsonTextTest, RandomDocumentsMatchNlohmann) {
   std::mt19937_64 random(20261126);
   for (int i = 0; i < 20'000; ++i) {
