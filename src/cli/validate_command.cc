@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
-#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -12,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/card.h"
+#include "core/digits.h"
 #include "core/iban.h"
 #include "core/ipa.h"
 #include "core/ir_reference.h"
@@ -34,14 +34,8 @@ void Field(std::ostream& out, std::string_view label, std::string_view value) {
   out << "  " << label << ": " << value << "\n";
 }
 
-std::string TwoDigits(int value) {
-  char buffer[8];
-  std::snprintf(buffer, sizeof buffer, "%02d", value);
-  return buffer;
-}
-
 std::string IsoDate(const CivilDate& date) {
-  return std::to_string(date.year) + "-" + TwoDigits(date.month) + "-" + TwoDigits(date.day);
+  return std::to_string(date.year) + "-" + ZeroPadded(date.month, 2) + "-" + ZeroPadded(date.day, 2);
 }
 
 std::string IsoUtc(int64_t unix_ms) {
@@ -52,9 +46,9 @@ std::string IsoUtc(int64_t unix_ms) {
   const hh_mm_ss<milliseconds> time{when - day};
   return IsoDate(CivilDate{static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
                            static_cast<int>(static_cast<unsigned>(ymd.day()))}) +
-         "T" + TwoDigits(static_cast<int>(time.hours().count())) + ":" +
-         TwoDigits(static_cast<int>(time.minutes().count())) + ":" +
-         TwoDigits(static_cast<int>(time.seconds().count())) + "Z";
+         "T" + ZeroPadded(time.hours().count(), 2) + ":" +
+         ZeroPadded(time.minutes().count(), 2) + ":" +
+         ZeroPadded(time.seconds().count(), 2) + "Z";
 }
 
 // Prints the verdict; returns normally when valid and throws CLI11's
@@ -95,7 +89,7 @@ void AddValidateCommand(CLI::App& app) {
               Field(out, "number", id.digits());
               Field(out, "birth date / تاريخ الميلاد", IsoDate(id.birth_date()));
               Field(out, "governorate / المحافظة",
-                    TwoDigits(id.governorate().code) + " " + std::string(id.governorate().name_en) + " — " +
+                    ZeroPadded(id.governorate().code, 2) + " " + std::string(id.governorate().name_en) + " — " +
                         std::string(id.governorate().name_ar));
               Field(out, "gender / النوع",
                     std::string(GenderNameEn(id.gender())) + " — " + std::string(GenderNameAr(id.gender())));

@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
-#include <cstdio>
 #include <cstdlib>
 
 #include "core/ascii.h"
+#include "core/digits.h"
 
 namespace lahza {
 
@@ -57,28 +56,7 @@ std::string ArabicDigits(std::string_view ascii) {
   return out;
 }
 
-// At least `width` digits, zero-padded, of a field (a year, a month, an
-// hour), as printf's %0*ld writes it; snprintf was most of the time of
-// formatting a moment, which a payment's answer does for every step of its
-// timeline.
-void AppendPadded(std::string& out, long v, int width) {
-  if (v < 0) {  // a year before 0, from a corrupt moment: still printed
-    out += '-';
-    v = -v;
-    --width;
-  }
-  char digits[24];
-  auto [end, error] = std::to_chars(digits, digits + sizeof digits, v);
-  (void)error;  // 24 characters hold every long
-  for (long n = end - digits; n < width; ++n) out += '0';
-  out.append(digits, end);
-}
-
-std::string Two(int v) {
-  std::string out;
-  AppendPadded(out, v, 2);
-  return out;
-}
+std::string Two(int v) { return ZeroPadded(v, 2); }
 
 // Minute of the week (Sunday 00:00 = 0) of a Cairo reading.
 int MinuteOfWeek(const CairoTime& c) { return c.weekday * kMinutesPerDay + c.hour * 60 + c.minute; }
@@ -152,24 +130,27 @@ std::string FormatCairoDateTime(Instant t, Language language) {
 std::string FormatCairoIso(Instant t) { return FormatCairoIso(ToCairo(t)); }
 
 std::string FormatCairoIso(const CairoTime& c) {
-  const long offset_min = static_cast<long>(c.utc_offset.count() / 60);
+  // snprintf was most of the time of formatting a moment, which a payment's
+  // answer does for every step of its timeline.
+  const int64_t offset_min = c.utc_offset.count() / 60;
+  const int64_t offset = offset_min < 0 ? -offset_min : offset_min;
   std::string out;  // 2026-11-26T14:02:05+02:00
   out.reserve(25);
-  AppendPadded(out, c.year, 4);
+  out += ZeroPadded(c.year, 4);
   out += '-';
-  AppendPadded(out, c.month, 2);
+  out += Two(c.month);
   out += '-';
-  AppendPadded(out, c.day, 2);
+  out += Two(c.day);
   out += 'T';
-  AppendPadded(out, c.hour, 2);
+  out += Two(c.hour);
   out += ':';
-  AppendPadded(out, c.minute, 2);
+  out += Two(c.minute);
   out += ':';
-  AppendPadded(out, c.second, 2);
+  out += Two(c.second);
   out += offset_min < 0 ? '-' : '+';
-  AppendPadded(out, std::labs(offset_min) / 60, 2);
+  out += ZeroPadded(offset / 60, 2);
   out += ':';
-  AppendPadded(out, std::labs(offset_min) % 60, 2);
+  out += ZeroPadded(offset % 60, 2);
   return out;
 }
 

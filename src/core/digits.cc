@@ -1,5 +1,7 @@
 #include "core/digits.h"
 
+#include <charconv>
+
 namespace lahza {
 
 namespace {
@@ -122,6 +124,23 @@ std::optional<std::string> GroupedDigits(std::string_view text, size_t max_digit
     if (digits.size() > max_digits) break;  // no need to copy an absurdly long input
   }
   return digits;
+}
+
+std::string ZeroPadded(int64_t value, int width) {
+  // Digits of the magnitude; two's complement negation in unsigned
+  // arithmetic is defined even for INT64_MIN.
+  const uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  char digits[24];
+  auto [end, error] = std::to_chars(digits, digits + sizeof digits, magnitude);
+  (void)error;  // 24 characters hold every 64-bit integer
+  std::string out;
+  if (value < 0) {
+    out += '-';
+    --width;
+  }
+  for (auto n = end - digits; n < width; ++n) out += '0';
+  out.append(digits, end);
+  return out;
 }
 
 }  // namespace lahza

@@ -7,6 +7,7 @@
 // ever sees ASCII digits.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,5 +32,10 @@ std::string_view TrimSpaces(std::string_view text);
 // nullopt when anything else appears. Copies at most `max_digits` + 1 digits:
 // enough for the caller to tell an input that is too long.
 std::optional<std::string> GroupedDigits(std::string_view text, size_t max_digits);
+
+// `value` in ASCII digits, at least `width` of them, zero-padded on the left
+// (a minus sign, if any, counts in the width): what printf's "%0*lld" writes.
+// For dates and clock times ("2026-11-05", "09:05").
+std::string ZeroPadded(int64_t value, int width);
 
 }  // namespace lahza

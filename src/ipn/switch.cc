@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "core/card.h"
+#include "core/digits.h"
 #include "core/iban.h"
 #include "core/ipa.h"
 #include "core/ir_reference.h"
@@ -658,7 +659,16 @@ Status CheckText(const std::string& value, size_t max, const char* field, bool r
   return {};
 }
 
-std::string TwoDigits(int n) { return (n < 10 ? "0" : "") + std::to_string(n); }
+// The Cairo day and month a send counts against ("2026-11-27", "2026-11").
+struct UsagePeriod {
+  std::string day, month;
+};
+UsagePeriod UsagePeriodAt(Instant now) {
+  const CairoTime cairo = ToCairo(now);
+  std::string month = std::to_string(cairo.year) + "-" + ZeroPadded(cairo.month, 2);
+  std::string day = month + "-" + ZeroPadded(cairo.day, 2);
+  return {std::move(day), std::move(month)};
+}
 
 // Errors from a credit call after which nothing can have been credited: the
 // request never reached the institution, or it refused before claiming.
@@ -748,9 +758,7 @@ Status Switch::Impl::PrepareFresh(const SendRequest& request, store::Transaction
   auto fee = policy->FeeFor(request.channel).FeeFor(request.amount);
   if (!fee.ok()) return fee.error();
 
-  CairoTime cairo = ToCairo(clock_->Now());
-  std::string month = std::to_string(cairo.year) + "-" + TwoDigits(cairo.month);
-  std::string day = month + "-" + TwoDigits(cairo.day);
+  UsagePeriod period = UsagePeriodAt(clock_->Now());
   int64_t now = internal::NowMs();
   int64_t hold_expires = now + options_.hold_timeout_seconds * 1000;
 
@@ -760,8 +768,8 @@ Status Switch::Impl::PrepareFresh(const SendRequest& request, store::Transaction
   record.route = &prepared.route;
   record.policy = policy;
   record.fee = *fee;
-  record.day = std::move(day);
-  record.month = std::move(month);
+  record.day = std::move(period.day);
+  record.month = std::move(period.month);
   record.created_ms = now;
   record.hold_expires_ms = hold_expires;
   record.direct = PrepareDirect(request, prepared.route, record, reads);
@@ -1181,9 +1189,7 @@ Result<TransactionView> Switch::Impl::Reverse(std::string_view ir_text, std::str
 
 Result<Usage> Switch::Impl::GetUsage(std::string_view user_id, std::string_view channel_name) {
   std::string user(user_id), channel(channel_name);
-  CairoTime cairo = ToCairo(clock_->Now());
-  std::string month = std::to_string(cairo.year) + "-" + TwoDigits(cairo.month);
-  std::string day = month + "-" + TwoDigits(cairo.day);
+  const auto [day, month] = UsagePeriodAt(clock_->Now());
   const std::shared_ptr<const Policy> policy = CurrentPolicy();
   const Limits& user_limits = policy->user_limits;
   const Limits& channel_limits = policy->LimitsFor(channel);

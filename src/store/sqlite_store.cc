@@ -9,21 +9,20 @@
 // process queue on an in-process gate before BEGIN IMMEDIATE, so they hand the
 // write lock over without SQLite's sleep-and-poll busy handler; the busy
 // handler (busy_timeout) only arbitrates between processes.
-#include <sqlite3.h>
-
-#include <algorithm>
-#include <charconv>
-#include <cstdint>
-#include <cerrno>
-#include <cstring>
-#include <chrono>
-#include <condition_variable>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <functional>

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <limits>
+
 namespace lahza {
 namespace {
 
@@ -62,6 +65,19 @@ TEST(Digits, TrimSpaces) {
   EXPECT_EQ(TrimSpaces("\u00A0x\u202F"), "x");
   EXPECT_EQ(TrimSpaces(" \u00A0 "), "");
   EXPECT_EQ(TrimSpaces(""), "");
+}
+
+TEST(ZeroPaddedTest, WritesWhatPrintfWrites) {
+  for (int64_t value : {int64_t{0}, int64_t{5}, int64_t{12}, int64_t{123}, int64_t{2026}, int64_t{-5}, int64_t{-12345},
+                        std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}) {
+    for (int width : {0, 1, 2, 3, 4, 25}) {
+      char expected[64];
+      std::snprintf(expected, sizeof expected, "%0*lld", width, static_cast<long long>(value));
+      EXPECT_EQ(ZeroPadded(value, width), expected) << value << " in " << width;
+    }
+  }
+  EXPECT_EQ(ZeroPadded(5, 2), "05");
+  EXPECT_EQ(ZeroPadded(2026, 4), "2026");
 }
 
 }  // namespace
