@@ -90,6 +90,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using WayBack = std::function<void(std::function<void(const std::shared_ptr<Session>&)>)>;
   WayBack Park();
   void Respond(Response response, const Answering& answering);
+  void Emit(Response response, const Answering& answering);
   void Send(Response response, bool keep_alive, bool head);
   void Close();
 
@@ -316,23 +317,28 @@ void Session::AnswerLater(std::function<void(Reply)> start, const Answering& ans
 
 void Session::Respond(Response response, const Answering& answering) {
   response.headers.emplace_back("X-Request-Id", answering.request_id);
-  if (server_.options.access_log) {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                        answering.started)
-                      .count();
-    spdlog::info("{} {} {} {} {} {}B {:.1f}ms", answering.request_id, answering.remote_ip, answering.method,
-                 answering.path, response.status, response.body.size(), micros / 1000.0);
-  }
   if (server_.options.after_durable && !response.durable) {
     // Sent from this session's executor once the store says durable, from
     // whichever thread says it.
     WayBack back = Park();
     server_.options.after_durable([back, response = std::move(response), answering]() mutable {
       back([response = std::move(response), answering](const std::shared_ptr<Session>& self) mutable {
-        self->Send(std::move(response), answering.keep_alive && !self->server_.stopping, answering.method == "HEAD");
+        self->Emit(std::move(response), answering);
       });
     });
     return;
+  }
+  Emit(std::move(response), answering);
+}
+
+// Logs the answer, with the time it took until now, and sends it.
+void Session::Emit(Response response, const Answering& answering) {
+  if (server_.options.access_log) {
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                        answering.started)
+                      .count();
+    spdlog::info("{} {} {} {} {} {}B {:.1f}ms", answering.request_id, answering.remote_ip, answering.method,
+                 answering.path, response.status, response.body.size(), micros / 1000.0);
   }
   Send(std::move(response), answering.keep_alive && !server_.stopping, answering.method == "HEAD");
 }

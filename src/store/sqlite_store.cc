@@ -351,9 +351,9 @@ class WalSyncer final : public WalSyncOwner {
   // process is the one safe way out (PostgreSQL panics for the same
   // reason); opening the database again replays the WAL as far as it is
   // whole, and no one was told of anything beyond.
-  [[noreturn]] static void Die(const std::string& what) {
-    std::fprintf(stderr, "lahza store: %s: %s; stopping, since acknowledged writes may not be durable\n",
-                 what.c_str(), std::strerror(errno));
+  [[noreturn]] static void Die(const char* what, const std::string& path, int error) {
+    std::fprintf(stderr, "lahza store: %s %s: %s; stopping, since acknowledged writes may not be durable\n", what,
+                 path.c_str(), std::strerror(error));
     std::abort();
   }
 
@@ -363,24 +363,24 @@ class WalSyncer final : public WalSyncOwner {
       // No WAL: the last connection closed, and SQLite copied it into the
       // database and synced that before it removed the file.
       if (errno == ENOENT) return;
-      Die("stat " + wal_path_);
+      Die("stat", wal_path_, errno);
     }
     if (fd_ < 0 || by_path.st_ino != inode_ || by_path.st_dev != device_) {
       // First use, or a WAL made anew since: its name in the folder must be
       // on stable storage too, as SQLite's first sync of a new WAL ensures.
       if (fd_ >= 0) ::close(fd_);
       fd_ = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd_ < 0) Die("open " + wal_path_);
+      if (fd_ < 0) Die("open", wal_path_, errno);
       struct stat opened{};
-      if (::fstat(fd_, &opened) != 0) Die("fstat " + wal_path_);
+      if (::fstat(fd_, &opened) != 0) Die("fstat", wal_path_, errno);
       inode_ = opened.st_ino;
       device_ = opened.st_dev;
       const std::string folder = std::filesystem::path(wal_path_).parent_path().string();
       const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir < 0 || ::fsync(dir) != 0) Die("fsync the folder of " + wal_path_);
+      if (dir < 0 || ::fsync(dir) != 0) Die("fsync the folder of", wal_path_, errno);
       ::close(dir);
     }
-    if (::fdatasync(fd_) != 0) Die("fdatasync " + wal_path_);
+    if (::fdatasync(fd_) != 0) Die("fdatasync", wal_path_, errno);
   }
 
   const std::string wal_path_;
