@@ -38,6 +38,8 @@ if(EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c" AND EXISTS "${LAHZA_SQLITE_AM
       SQLITE_OMIT_LOAD_EXTENSION
       SQLITE_USE_ALLOCA)
   target_include_directories(lahza_sqlite3 SYSTEM PUBLIC "${LAHZA_SQLITE_AMALGAMATION}")
+  # For tests/store/sqlite_store_test.cc, which checks the options above took.
+  target_compile_definitions(lahza_sqlite3 INTERFACE LAHZA_SQLITE_COMPILED_IN)
   target_link_libraries(lahza_sqlite3 PUBLIC Threads::Threads m)
   add_library(SQLite::SQLite3 ALIAS lahza_sqlite3)
   message(STATUS "SQLite: 3.52.0 from ${LAHZA_SQLITE_AMALGAMATION}")

@@ -16,9 +16,24 @@
 namespace lahza::store {
 namespace {
 
-// SQLite's memory statistics take a global mutex on every allocation (and
-// Debian's library has no lookaside, so every small one is a malloc): the
-// store turns them off before SQLite initialises. With them on, the counter
+// The SQLite the store links is the one its header describes (a header from
+// one SQLite and a library from another once compiled here unnoticed), and,
+// when cmake/sqlite.cmake compiles it in, built as that file says: with
+// lookaside memory and without per-call mutexes.
+TEST(SqliteStoreTest, LinksTheSqliteItWasCompiledAgainst) {
+  EXPECT_STREQ(sqlite3_libversion(), SQLITE_VERSION);
+  EXPECT_STREQ(sqlite3_sourceid(), SQLITE_SOURCE_ID);
+#ifdef LAHZA_SQLITE_COMPILED_IN
+  EXPECT_EQ(sqlite3_threadsafe(), 2);
+  EXPECT_EQ(sqlite3_compileoption_used("OMIT_LOOKASIDE"), 0);
+  EXPECT_EQ(sqlite3_compileoption_used("SECURE_DELETE"), 1);
+  EXPECT_EQ(sqlite3_compileoption_used("DEFAULT_MEMSTATUS=0"), 1);
+#endif
+}
+
+// SQLite's memory statistics take a global mutex on every allocation: the
+// store turns them off before SQLite initialises (the SQLite compiled in has
+// them off by default; the system's does not). With them on, the counter
 // below grows with the first open.
 TEST(SqliteStoreTest, KeepsNoMemoryStatistics) {
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
