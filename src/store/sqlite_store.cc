@@ -267,6 +267,18 @@ class WriterGate {
   int urgent_waiting_ = 0;
 };
 
+// A failed fdatasync leaves written pages of unknown fate, and the kernel may
+// have dropped them and forgotten the error: no answer may be given for
+// commits in them, and no later commit or checkpoint may build on them.
+// Stopping the process is the one safe way out (PostgreSQL panics for the
+// same reason); opening the database again replays the WAL as far as it is
+// whole, and no one was told of anything beyond.
+[[noreturn]] void DieForDurability(const char* what, const std::string& path, int error) {
+  std::fprintf(stderr, "lahza store: %s %s: %s; stopping, since acknowledged writes may not be durable\n", what,
+               path.c_str(), std::strerror(error));
+  std::abort();
+}
+
 // Makes deferred commits durable: one fdatasync of the WAL for every commit
 // owed so far, then whatever waited for them. Its own descriptor on the WAL
 // (any descriptor's fdatasync flushes the file's pages): SQLite's file
@@ -345,42 +357,30 @@ class WalSyncer final : public WalSyncOwner {
     }
   }
 
-  // A failed fdatasync leaves committed frames of unknown fate, and the
-  // kernel may have dropped them and forgotten the error: no answer may be
-  // given for them, and no later commit may build on them. Stopping the
-  // process is the one safe way out (PostgreSQL panics for the same
-  // reason); opening the database again replays the WAL as far as it is
-  // whole, and no one was told of anything beyond.
-  [[noreturn]] static void Die(const char* what, const std::string& path, int error) {
-    std::fprintf(stderr, "lahza store: %s %s: %s; stopping, since acknowledged writes may not be durable\n", what,
-                 path.c_str(), std::strerror(error));
-    std::abort();
-  }
-
   void SyncWal() {
     struct stat by_path{};
     if (::stat(wal_path_.c_str(), &by_path) != 0) {
       // No WAL: the last connection closed, and SQLite copied it into the
       // database and synced that before it removed the file.
       if (errno == ENOENT) return;
-      Die("stat", wal_path_, errno);
+      DieForDurability("stat", wal_path_, errno);
     }
     if (fd_ < 0 || by_path.st_ino != inode_ || by_path.st_dev != device_) {
       // First use, or a WAL made anew since: its name in the folder must be
       // on stable storage too, as SQLite's first sync of a new WAL ensures.
       if (fd_ >= 0) ::close(fd_);
       fd_ = ::open(wal_path_.c_str(), O_RDWR | O_CLOEXEC);
-      if (fd_ < 0) Die("open", wal_path_, errno);
+      if (fd_ < 0) DieForDurability("open", wal_path_, errno);
       struct stat opened{};
-      if (::fstat(fd_, &opened) != 0) Die("fstat", wal_path_, errno);
+      if (::fstat(fd_, &opened) != 0) DieForDurability("fstat", wal_path_, errno);
       inode_ = opened.st_ino;
       device_ = opened.st_dev;
       const std::string folder = std::filesystem::path(wal_path_).parent_path().string();
       const int dir = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir < 0 || ::fsync(dir) != 0) Die("fsync the folder of", wal_path_, errno);
+      if (dir < 0 || ::fsync(dir) != 0) DieForDurability("fsync the folder of", wal_path_, errno);
       ::close(dir);
     }
-    if (::fdatasync(fd_) != 0) Die("fdatasync", wal_path_, errno);
+    if (::fdatasync(fd_) != 0) DieForDurability("fdatasync", wal_path_, errno);
   }
 
   const std::string wal_path_;
@@ -522,6 +522,7 @@ class SqliteStore final : public Store {
     }
     checkpoint_wake_.notify_one();
     checkpointer_.join();
+    if (database_fd_ >= 0) ::close(database_fd_);
   }
 
   Backend backend() const override { return Backend::kSqlite; }
@@ -620,8 +621,9 @@ class SqliteStore final : public Store {
   // every ~170 ms at 6,000 transfers/s with SQLite's threshold ten times its
   // default, measured; it set p99). So once the WAL holds kRestartWalFrames,
   // this thread finishes the job itself: a second pass copies what came
-  // during the first, and a third, holding this process's writers off, copies
-  // the little that came during the second and waits (briefly, see
+  // during the first, the pages copied are flushed to disk (SyncCopiedPages),
+  // and a third pass, holding this process's writers off, copies the little
+  // that came during the second, syncs it and waits (briefly, see
   // WaitForReaders) for the readers still in the WAL to finish (RESTART). The
   // next write then starts the WAL over. If a reader stays, the next round
   // tries again. The connections keep an automatic threshold as a backstop
@@ -639,7 +641,9 @@ class SqliteStore final : public Store {
         }
       }
       if (connection && CopyWal(*connection, SQLITE_CHECKPOINT_PASSIVE) >= kRestartWalFrames) {
+        SyncCopiedPages();
         (void)CopyWal(*connection, SQLITE_CHECKPOINT_PASSIVE);
+        SyncCopiedPages();
         if (gate_.Acquire(std::chrono::milliseconds(kBusyTimeoutMs), /*urgent=*/true)) {
           (void)CopyWal(*connection, SQLITE_CHECKPOINT_RESTART);
           gate_.Release();
@@ -647,6 +651,21 @@ class SqliteStore final : public Store {
       }
       lock.lock();
     }
+  }
+
+  // Flushes the database pages the passive checkpoints wrote, before the
+  // RESTART takes the write gate. A checkpoint syncs the database file only
+  // when it copied the whole WAL, which with a writer committing every
+  // millisecond only the RESTART does, under the gate: its fsync then wrote
+  // out every page copied since the last restart (tens of MiB) while the
+  // writer waited — 16 ms on average, 37 at most, 3.6 times a second
+  // (measured). Flushed here, that sync finds only the last few pages.
+  void SyncCopiedPages() {
+    if (database_fd_ < 0) {
+      database_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (database_fd_ < 0) DieForDurability("open", path_, errno);
+    }
+    if (::fdatasync(database_fd_) != 0) DieForDurability("fdatasync", path_, errno);
   }
 
   // One checkpoint; returns the frames the WAL holds (-1 on error).
@@ -679,6 +698,7 @@ class SqliteStore final : public Store {
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
   bool stopping_ = false;
+  int database_fd_ = -1;  // only the checkpointer's thread touches it
   std::thread checkpointer_;  // last: started once everything it uses exists
 };
 
