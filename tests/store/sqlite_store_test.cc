@@ -16,9 +16,10 @@
 namespace lahza::store {
 namespace {
 
-// The SQLite the store links is the one its header describes (a header from
-// one SQLite and a library from another once compiled here unnoticed), and,
-// when cmake/sqlite.cmake compiles it in, built as that file says: with
+// The SQLite the store links is the one its header describes: with two on
+// the machine (the system's and the one compiled in), the system's header and
+// the compiled-in library could otherwise be mixed without a build error. And,
+// when cmake/sqlite.cmake compiles it in, it is built as that file says: with
 // lookaside memory and without per-call mutexes.
 TEST(SqliteStoreTest, LinksTheSqliteItWasCompiledAgainst) {
   EXPECT_STREQ(sqlite3_libversion(), SQLITE_VERSION);
