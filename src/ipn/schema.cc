@@ -44,7 +44,7 @@ constexpr const char* kUnfinishedIndex =
     "CREATE INDEX ipn_transactions_unfinished ON ipn_transactions (state, updated_ms) WHERE state <> 'completed'";
 
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
-const std::array<store::Migration, 5> kMigrations = {{
+const std::array<store::Migration, 6> kMigrations = {{
     {1, "switch tables", R"SQL(
 CREATE TABLE ipn_participants (
   code TEXT PRIMARY KEY,
@@ -188,6 +188,12 @@ ALTER TABLE ipn_transactions ADD COLUMN direct_ms BIGINT NOT NULL DEFAULT 0
     // recorded completed, left an entry there that nothing read (one B-tree
     // fewer per send).
     {5, "state index without completed transactions", "DROP INDEX ipn_transactions_state;\n" + std::string(kUnfinishedIndex)},
+    // Every direct batch and every step-by-step send finds the open
+    // settlement window by its status (direct_send.cc, switch.cc), and
+    // windows are never deleted: without an index that read every window
+    // ever closed, a cost that grew with the network's age (655 µs a batch
+    // with 10,000 windows, measured, for batches of about 1 ms).
+    {6, "settlement windows by status", "CREATE INDEX ipn_windows_status ON ipn_windows (status)"},
 }};
 
 // Decodes UTF-8 leniently: a malformed byte becomes U+FFFD, never a crash.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ipn/internal.h"
@@ -90,6 +91,33 @@ TEST_P(IpnSchemaTest, TheStateIndexLeavesCompletedSendsOut) {
   auto open = store_->Execute(count_open, {}, store::Mode::kRead);
   ASSERT_TRUE(open.ok()) << open.error().detail;
   EXPECT_EQ(store::AsInt(open->rows[0][0]), 1);
+}
+
+// Migration 6: the open settlement window is found through an index on the
+// status, not by reading every window ever closed.
+TEST_P(IpnSchemaTest, TheOpenWindowIsFoundByItsStatus) {
+  ASSERT_TRUE(internal::MigrateIpn(*store_, 5).ok());
+  for (auto [id, status] : {std::pair{1, "settled"}, {2, "closed"}, {3, "open"}}) {
+    ASSERT_TRUE(store_->Execute("INSERT INTO ipn_windows (id, status, opened_ms, closed_ms, entries) "
+                                "VALUES ($1, $2, 0, 0, 0)",
+                                std::vector<Value>{Value(int64_t{id}), Value(std::string(status))})
+                    .ok());
+  }
+  ASSERT_TRUE(internal::MigrateIpn(*store_).ok());
+  // SQLite refuses INDEXED BY an index that does not exist or cannot serve
+  // the query; PostgreSQL lists its indexes.
+  if (GetParam() == "sqlite") {
+    auto open = store_->Execute("SELECT id FROM ipn_windows INDEXED BY ipn_windows_status WHERE status = 'open'", {},
+                                store::Mode::kRead);
+    ASSERT_TRUE(open.ok()) << open.error().detail;
+    ASSERT_EQ(open->rows.size(), 1u);
+    EXPECT_EQ(store::AsInt(open->rows[0][0]), 3);
+  } else {
+    auto index = store_->Execute("SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'ipn_windows_status'", {},
+                                 store::Mode::kRead);
+    ASSERT_TRUE(index.ok()) << index.error().detail;
+    EXPECT_EQ(store::AsInt(index->rows[0][0]), 1);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, IpnSchemaTest, ::testing::ValuesIn(store::TestBackends()),
