@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <map>
 
@@ -28,6 +29,21 @@ json FeeJson(const ipn::FeeRule& fee) {
 }
 
 // The shape of GET and PUT /api/v1/admin/limits; amounts in piastres.
+// A settlement window's report as the admin routes answer it (piastres).
+json SettlementJson(const ipn::SettlementReport& report) {
+  json positions = json::array();
+  for (const ipn::SettlementPosition& p : report.positions) {
+    positions.push_back({{"participant", p.participant}, {"sent_count", p.sent_count}, {"sent_amount", p.sent_amount},
+                         {"received_count", p.received_count}, {"received_amount", p.received_amount}, {"net", p.net}});
+  }
+  json bilateral = json::array();
+  for (const ipn::BilateralObligation& b : report.bilateral) {
+    bilateral.push_back({{"from", b.from}, {"to", b.to}, {"count", b.count}, {"amount", b.amount}});
+  }
+  return {{"window_id", report.window_id}, {"opened_ms", report.opened_ms}, {"closed_ms", report.closed_ms},
+          {"status", report.status}, {"positions", positions}, {"bilateral", bilateral}, {"net_sum", report.net_sum}};
+}
+
 json PolicyJson(const ipn::Policy& policy) {
   json channels = json::object(), fees = json::object();
   for (const auto& [channel, limits] : policy.channel_limits) channels[channel] = LimitsJson(limits);
@@ -508,18 +524,33 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
     if (!window) return http::ErrorResponse(window.error());
     auto report = network_.GetSettlementReport(*window);
     if (!report) return http::ErrorResponse(report.error());
-    json positions = json::array();
-    for (const ipn::SettlementPosition& p : report->positions) {
-      positions.push_back({{"participant", p.participant}, {"sent_count", p.sent_count}, {"sent_amount", p.sent_amount},
-                           {"received_count", p.received_count}, {"received_amount", p.received_amount}, {"net", p.net}});
+    return http::Json(SettlementJson(*report));
+  });
+
+  // The end of a settlement cycle: the open window closes with every
+  // participant's net position fixed and posted in the ledger, and the next
+  // window opens; sends completing from then on land in the new one. The
+  // answer is the closed window's report.
+  admin("POST", "/api/v1/admin/settlement/close", [this](http::Request&) -> http::Response {
+    auto report = network_.CloseSettlementWindow();
+    if (!report) return http::ErrorResponse(report.error());
+    return http::Json(SettlementJson(*report));
+  });
+
+  // Any window's report, open or closed, by its id (a number).
+  admin("GET", "/api/v1/admin/settlement/:window_id", [this](http::Request& request) -> http::Response {
+    const std::string_view text = request.Param("window_id");
+    int64_t id = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (text.empty() || error != std::errc{} || end != text.data() + text.size() || id < 1) {
+      return http::ErrorResponse(404, Error("ipn.window_not_found", std::string(text)));
     }
-    json bilateral = json::array();
-    for (const ipn::BilateralObligation& b : report->bilateral) {
-      bilateral.push_back({{"from", b.from}, {"to", b.to}, {"count", b.count}, {"amount", b.amount}});
+    auto report = network_.GetSettlementReport(id);
+    if (!report) {
+      const bool missing = report.error().code == "ipn.window_not_found";
+      return missing ? http::ErrorResponse(404, report.error()) : http::ErrorResponse(report.error());
     }
-    return http::Json({{"window_id", report->window_id}, {"opened_ms", report->opened_ms}, {"closed_ms", report->closed_ms},
-                       {"status", report->status}, {"positions", positions}, {"bilateral", bilateral},
-                       {"net_sum", report->net_sum}});
+    return http::Json(SettlementJson(*report));
   });
 }
 

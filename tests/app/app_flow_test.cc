@@ -224,6 +224,64 @@ TEST_P(AppFlowTest, OperationsStatsAndSettlementShowRealTransfers) {
   EXPECT_EQ(nbe, -30'000);
 }
 
+// An operator closes the settlement window at the end of a cycle: the nets
+// are fixed and posted through the banks' settlement accounts, a new window
+// opens for what completes next, and any window's report can be read again.
+TEST_P(AppFlowTest, OperatorsCloseASettlementWindowAndReadItBack) {
+  Api& api = *api_;
+  EXPECT_EQ(api.Call("POST", "/api/v1/admin/settlement/close").code(), "app.admin_unauthorized");
+  std::string a = api.Onboard("01001111111", TestNationalId(3), "NBE", "3000000003", "Ahmed Samy Zaki");
+  std::string b = api.Onboard("01002222222", TestNationalId(4), "BM", "4000000004", "Sara Adel Gad");
+  EXPECT_EQ(api.Call("POST", "/api/v1/admin/settlement/close", json::object(), a).status, 401);
+  Reply paid = api.Call("POST", "/api/v1/payments/send", {{"kind", "mobile"}, {"value", "01002222222"}, {"amount", 30'000}, {"pin", "246810"}}, a);
+  ASSERT_EQ(paid.status, 201) << paid.body.dump();
+
+  Reply closed = api.Admin("POST", "/api/v1/admin/settlement/close");
+  ASSERT_EQ(closed.status, 200) << closed.text;
+  EXPECT_EQ(closed.body["status"], "settled");
+  EXPECT_EQ(closed.body["net_sum"], 0);
+  EXPECT_GT(closed.body["closed_ms"].get<int64_t>(), 0);
+  const int64_t window = closed.body["window_id"];
+  std::map<std::string, int64_t> nets;
+  for (const json& p : closed.body["positions"]) nets[p["participant"]] = p["net"];
+  EXPECT_EQ(nets["NBE"], -30'000);
+  EXPECT_EQ(nets["BM"], 30'000);
+  // Posted: NBE paid its net into the central bank's pool from its settlement account.
+  Reply nbe = api.Admin("GET", "/api/v1/admin/participants/NBE/ledger/settlement");
+  ASSERT_EQ(nbe.status, 200) << nbe.text;
+  bool posted = false;
+  for (const json& t : nbe.body["transfers"]) {
+    if (t["id"] == "ipn/settle/" + std::to_string(window) + "/NBE/cbe") posted = t["amount"]["piastres"] == 30'000;
+  }
+  EXPECT_TRUE(posted) << nbe.text;
+
+  // The next window is open and empty; a send now lands in it.
+  Reply open = api.Admin("GET", "/api/v1/admin/settlement");
+  ASSERT_EQ(open.status, 200) << open.text;
+  EXPECT_EQ(open.body["status"], "open");
+  EXPECT_EQ(open.body["window_id"], window + 1);
+  EXPECT_TRUE(open.body["bilateral"].empty()) << open.text;
+  Reply back = api.Call("POST", "/api/v1/payments/send", {{"kind", "mobile"}, {"value", "01001111111"}, {"amount", 5'000}, {"pin", "246810"}}, b);
+  ASSERT_EQ(back.status, 201) << back.body.dump();
+  Reply again = api.Admin("GET", "/api/v1/admin/settlement/" + std::to_string(window + 1));
+  ASSERT_EQ(again.status, 200) << again.text;
+  ASSERT_EQ(again.body["bilateral"].size(), 1u) << again.text;
+  EXPECT_EQ(again.body["bilateral"][0]["from"], "BM");
+  EXPECT_EQ(again.body["bilateral"][0]["amount"], 5'000);
+
+  // The closed window reads as it was closed.
+  Reply old = api.Admin("GET", "/api/v1/admin/settlement/" + std::to_string(window));
+  ASSERT_EQ(old.status, 200) << old.text;
+  EXPECT_EQ(old.body, closed.body);
+  EXPECT_TRUE(old.PrintedAsJson()) << old.text;
+  for (const char* id : {"999999", "0", "-1", "abc", "1x", "99999999999999999999"}) {
+    Reply missing = api.Admin("GET", std::string("/api/v1/admin/settlement/") + id);
+    EXPECT_EQ(missing.status, 404) << id;
+    EXPECT_EQ(missing.code(), "ipn.window_not_found") << id;
+  }
+  EXPECT_EQ(api.Call("GET", "/api/v1/admin/settlement/" + std::to_string(window)).status, 401);
+}
+
 // An operator reads a participant's own ledger accounts (they keep history;
 // customers' accounts do not): the send's legs are there, a page at a time.
 TEST_P(AppFlowTest, OperatorsReadAnInstitutionAccountsLedger) {
