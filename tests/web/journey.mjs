@@ -317,6 +317,23 @@ async function main() {
     await ops.waitForSelector(`form[data-participant=${faultyBank}][data-fault=down]`);
   });
 
+  // The end of a settlement cycle, from the operations view: two clicks
+  // close the open window; its nets are fixed and the next window opens.
+  await step('operations view: close the settlement window', async () => {
+    const before = await api('GET', '/api/v1/admin/settlement');
+    assert(before.status === 200 && before.data.status === 'open', `settlement answered ${before.status}`);
+    const id = before.data.window_id;
+    await ops.waitForSelector(`#window-line[data-window="${id}"]`);
+    await ops.click('#close-window');
+    await ops.waitForSelector('#close-window[data-armed=true]');
+    await ops.click('#close-window');
+    await ops.waitForSelector(`#window-line[data-window="${id + 1}"]`, { timeout: 10000 });
+    const closed = await api('GET', `/api/v1/admin/settlement/${id}`);
+    assert(closed.status === 200 && closed.data.status === 'settled', `window ${id} is ${closed.data.status}`);
+    assert(closed.data.net_sum === 0, `window ${id} nets sum to ${closed.data.net_sum}`);
+    await shot(ops, '06b-settlement-closed');
+  }, { independent: true });
+
   await step('history: filtering by state finds the transfer that did not complete', async () => {
     await page.goto(`${base}/#/history`);
     await page.waitForSelector('select[name=status]');

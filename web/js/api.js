@@ -27,6 +27,7 @@ export const ROUTES = {
   outbox: (mobile) => `/api/v1/admin/outbox?mobile=${enc(mobile)}`,
   stats: () => '/api/v1/admin/stats',
   settlement: () => '/api/v1/admin/settlement',
+  settlementClose: () => '/api/v1/admin/settlement/close',
   // customer care (src/care/care_routes*.cc)
   helpSearch: (q, language) => `/api/v1/help/search?q=${enc(q)}&lang=${enc(language)}`,
   helpArticle: (id) => `/api/v1/help/articles/${enc(id)}`,

@@ -3,7 +3,7 @@
 // admin token (lahza serve --admin-token, or the one seed-demo prints).
 import { field, h, mount } from '../dom.js';
 import { formatNumber, formatPiastres, pick, t } from '../i18n.js';
-import { ROUTES, get, put, setToken, token } from '../api.js';
+import { ROUTES, get, post, put, setToken, token } from '../api.js';
 import { alertBox, busy, errorBox, loading, toast } from '../ui.js';
 import { barChart, divergingBars, lineChart } from '../charts.js';
 
@@ -18,6 +18,7 @@ export async function render(view) {
   const rateBox = h('div', { id: 'rate' });
   const failBox = h('div', { id: 'failures' });
   const settlementBox = h('div', { id: 'settlement' });
+  const closing = { armed: null };
   mount(view,
     h('div', { class: 'row between' }, h('h1', {}, t('ops.title')),
       h('button', { class: 'btn btn-ghost', type: 'button', onclick: () => { setToken('admin', ''); rerender(); } }, t('ops.sign_out'))),
@@ -84,11 +85,13 @@ export async function render(view) {
     const report = result.data.window || result.data;
     const positions = report.positions || [];
     mount(settlementBox,
-      h('p', {}, t('ops.window', { id: report.window_id ?? '—', status: t(`ops.window_status.${report.status || 'open'}`) }),
+      h('p', { id: 'window-line', dataset: { window: String(report.window_id ?? '') } },
+        t('ops.window', { id: report.window_id ?? '—', status: t(`ops.window_status.${report.status || 'open'}`) }),
         ' · ', t('ops.net_sum', { sum: formatPiastres(report.net_sum ?? 0) })),
       positions.length ? divergingBars({ title: t('ops.settlement'), items: positions.map((p) => ({ label: p.participant, value: Number(p.net) })), format: formatPiastres })
         : h('p', { class: 'muted' }, t('ops.no_positions')),
-      h('div', { class: 'legend' }, h('span', { style: '--c:#1a7f37' }, t('ops.owed_to')), h('span', { style: '--c:#b42318' }, t('ops.owes'))));
+      h('div', { class: 'legend' }, h('span', { style: '--c:#1a7f37' }, t('ops.owed_to')), h('span', { style: '--c:#b42318' }, t('ops.owes'))),
+      closeWindowForm(report, loadSettlement, closing));
   };
 
   await loadParticipants();
@@ -96,6 +99,32 @@ export async function render(view) {
   // Polls every 2 s while the page is open: the charts are "live".
   const timer = setInterval(() => { loadStats(); loadSettlement(); }, 2000);
   return () => clearInterval(timer);
+}
+
+// The end of a settlement cycle: closes the open window (its nets are fixed
+// and posted) and opens the next. Two clicks, so a stray one closes nothing.
+// `closing.armed` (the window the first click named) outlives the 2 s
+// re-render of the settlement card.
+function closeWindowForm(report, reload, closing) {
+  if (report.status !== 'open') return null;
+  const armed = closing.armed === report.window_id;
+  const button = h('button', { class: 'btn btn-small', type: 'submit', id: 'close-window', dataset: { armed: String(armed) } },
+    armed ? t('ops.close_window_confirm', { id: report.window_id }) : t('ops.close_window'));
+  return h('form', { class: 'row', onsubmit: async (e) => {
+    e.preventDefault();
+    if (closing.armed !== report.window_id) {
+      closing.armed = report.window_id;
+      button.textContent = t('ops.close_window_confirm', { id: report.window_id });
+      button.dataset.armed = 'true';
+      return;
+    }
+    closing.armed = null;
+    const result = await busy(button, () => post(ROUTES.settlementClose(), {}, 'admin'));
+    if (!result) return;
+    if (!result.ok) { toast(result.error.message); return; }
+    toast(t('ops.window_closed', { id: result.data.window_id, sum: formatPiastres(result.data.net_sum ?? 0) }));
+    reload();
+  } }, button);
 }
 
 function participantCard(p, reload) {
