@@ -86,7 +86,7 @@ export async function render(view) {
     const positions = report.positions || [];
     mount(settlementBox,
       h('p', { id: 'window-line', dataset: { window: String(report.window_id ?? '') } },
-        t('ops.window', { id: report.window_id ?? '—', status: t(`ops.window_status.${report.status || 'open'}`) }),
+        t('ops.window', { id: report.window_id == null ? '—' : formatNumber(report.window_id), status: t(`ops.window_status.${report.status || 'open'}`) }),
         ' · ', t('ops.net_sum', { sum: formatPiastres(report.net_sum ?? 0) })),
       positions.length ? divergingBars({ title: t('ops.settlement'), items: positions.map((p) => ({ label: p.participant, value: Number(p.net) })), format: formatPiastres })
         : h('p', { class: 'muted' }, t('ops.no_positions')),
@@ -109,12 +109,12 @@ function closeWindowForm(report, reload, closing) {
   if (report.status !== 'open') return null;
   const armed = closing.armed === report.window_id;
   const button = h('button', { class: 'btn btn-small', type: 'submit', id: 'close-window', dataset: { armed: String(armed) } },
-    armed ? t('ops.close_window_confirm', { id: report.window_id }) : t('ops.close_window'));
+    armed ? t('ops.close_window_confirm', { id: formatNumber(report.window_id) }) : t('ops.close_window'));
   return h('form', { class: 'row', onsubmit: async (e) => {
     e.preventDefault();
     if (closing.armed !== report.window_id) {
       closing.armed = report.window_id;
-      button.textContent = t('ops.close_window_confirm', { id: report.window_id });
+      button.textContent = t('ops.close_window_confirm', { id: formatNumber(report.window_id) });
       button.dataset.armed = 'true';
       return;
     }
@@ -122,7 +122,7 @@ function closeWindowForm(report, reload, closing) {
     const result = await busy(button, () => post(ROUTES.settlementClose(), {}, 'admin'));
     if (!result) return;
     if (!result.ok) { toast(result.error.message); return; }
-    toast(t('ops.window_closed', { id: result.data.window_id, sum: formatPiastres(result.data.net_sum ?? 0) }));
+    toast(t('ops.window_closed', { id: formatNumber(result.data.window_id), sum: formatPiastres(result.data.net_sum ?? 0) }));
     reload();
   } }, button);
 }
