@@ -28,7 +28,6 @@ json FeeJson(const ipn::FeeRule& fee) {
   return {{"basis_points", fee.basis_points}, {"min", fee.min}, {"max", fee.max}};
 }
 
-// The shape of GET and PUT /api/v1/admin/limits; amounts in piastres.
 // A settlement window's report as the admin routes answer it (piastres).
 json SettlementJson(const ipn::SettlementReport& report) {
   json positions = json::array();
@@ -44,6 +43,7 @@ json SettlementJson(const ipn::SettlementReport& report) {
           {"status", report.status}, {"positions", positions}, {"bilateral", bilateral}, {"net_sum", report.net_sum}};
 }
 
+// The shape of GET and PUT /api/v1/admin/limits; amounts in piastres.
 json PolicyJson(const ipn::Policy& policy) {
   json channels = json::object(), fees = json::object();
   for (const auto& [channel, limits] : policy.channel_limits) channels[channel] = LimitsJson(limits);
