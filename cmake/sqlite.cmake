@@ -10,6 +10,14 @@
 set(LAHZA_SQLITE_AMALGAMATION "${CMAKE_SOURCE_DIR}/third_party/sqlite/amalgamation"
     CACHE PATH "Folder with SQLite's sqlite3.c and sqlite3.h (scripts/fetch-sqlite)")
 
+# A tree configured before scripts/fetch-sqlite ran (the system's SQLite)
+# configures again once the amalgamation lands: moving it into place changes
+# its parent folder's time, which the build then depends on.
+get_filename_component(LAHZA_SQLITE_PARENT "${LAHZA_SQLITE_AMALGAMATION}" DIRECTORY)
+if(IS_DIRECTORY "${LAHZA_SQLITE_PARENT}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${LAHZA_SQLITE_PARENT}")
+endif()
+
 if(EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c" AND EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.h")
   add_library(lahza_sqlite3 STATIC "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c")
   # SQLite's own code, not ours: no -Werror on it, and the same code in every
