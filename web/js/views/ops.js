@@ -107,14 +107,15 @@ export async function render(view) {
 // re-render of the settlement card.
 function closeWindowForm(report, reload, closing) {
   if (report.status !== 'open') return null;
+  const confirmLabel = t('ops.close_window_confirm', { id: formatNumber(report.window_id) });
   const armed = closing.armed === report.window_id;
   const button = h('button', { class: 'btn btn-small', type: 'submit', id: 'close-window', dataset: { armed: String(armed) } },
-    armed ? t('ops.close_window_confirm', { id: formatNumber(report.window_id) }) : t('ops.close_window'));
+    armed ? confirmLabel : t('ops.close_window'));
   return h('form', { class: 'row', onsubmit: async (e) => {
     e.preventDefault();
     if (closing.armed !== report.window_id) {
       closing.armed = report.window_id;
-      button.textContent = t('ops.close_window_confirm', { id: formatNumber(report.window_id) });
+      button.textContent = confirmLabel;
       button.dataset.armed = 'true';
       return;
     }
