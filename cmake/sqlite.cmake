@@ -18,8 +18,69 @@ if(IS_DIRECTORY "${LAHZA_SQLITE_PARENT}")
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${LAHZA_SQLITE_PARENT}")
 endif()
 
+# lahza_sqlite_patch(TEXT OLD NEW WHY): replaces the one occurrence of OLD in
+# TEXT, or stops the configure: a patch that no longer applies must be looked
+# at again (third_party/sqlite/README.md, "Updating").
+function(lahza_sqlite_patch text_var old new why)
+  string(FIND "${${text_var}}" "${old}" first)
+  string(LENGTH "${old}" old_length)
+  if(first EQUAL -1)
+    message(FATAL_ERROR "SQLite: the patch for ${why} does not apply to this sqlite3.c")
+  endif()
+  math(EXPR after "${first} + ${old_length}")
+  string(SUBSTRING "${${text_var}}" ${after} -1 rest)
+  string(FIND "${rest}" "${old}" second)
+  if(NOT second EQUAL -1)
+    message(FATAL_ERROR "SQLite: the patch for ${why} matches twice in this sqlite3.c")
+  endif()
+  string(REPLACE "${old}" "${new}" patched "${${text_var}}")
+  set(${text_var} "${patched}" PARENT_SCOPE)
+endfunction()
+
+# The WAL checksum that patch 1 below puts into SQLite; built in every tree,
+# so that its test (tests/store/sqlite_patches_test.cc) runs in every tree.
+add_library(lahza_wal_checksum STATIC "${CMAKE_SOURCE_DIR}/src/store/wal_checksum/wal_checksum.cc")
+target_include_directories(lahza_wal_checksum PUBLIC "${CMAKE_SOURCE_DIR}/src")
+
 if(EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c" AND EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.h")
-  add_library(lahza_sqlite3 STATIC "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c")
+  # Two changes to SQLite's code, each measured (third_party/sqlite/README.md,
+  # "Patches"); neither changes what SQLite writes. The patched copy lives in
+  # the build tree, rewritten only when it differs.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c")
+  file(READ "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c" lahza_sqlite_source)
+  option(LAHZA_SQLITE_PATCHES "Apply Lahza's two patches to SQLite (OFF: SQLite as released, to rule them out)" ON)
+  if(LAHZA_SQLITE_PATCHES)
+    # 1. The WAL checksum of a page, a block of words at a time
+    #    (src/store/wal_checksum/wal_checksum.h): the same sums, found several
+    #    times faster than SQLite's word-by-word loop.
+    lahza_sqlite_patch(lahza_sqlite_source
+      "static void walChecksumBytes("
+      "void lahza_wal_checksum_native(const unsigned char*, int, unsigned int*, unsigned int*);\nstatic void walChecksumBytes("
+      "the WAL checksum's declaration")
+    lahza_sqlite_patch(lahza_sqlite_source
+      "  }else if( nByte%64==0 ){\n    do {\n      s1 += *aData++ + s2;"
+      "  }else if( nByte>=512 ){\n    lahza_wal_checksum_native(a, nByte, &s1, &s2);\n    aData = aEnd;\n  }else if( nByte%64==0 ){\n    do {\n      s1 += *aData++ + s2;"
+      "the WAL checksum")
+    # 2. When a B-tree balance puts its new pages in file order, it swaps two
+    #    pages' numbers through a spare number, the lock-byte page's (page
+    #    262,145 at 4 KiB). The page cache remembers the highest number it was
+    #    ever given, and the commit that ends the transaction, finding it past
+    #    the file's end, scans every slot of the cache for pages to drop: 6 % of
+    #    the switch writer's time (perf, 2026-11-27). Any number past the last
+    #    page serves as the spare — no page there is in use during a balance,
+    #    every new page being allocated already — and the number just past the
+    #    end leaves the commit one slot to look at.
+    lahza_sqlite_patch(lahza_sqlite_source
+      "Pgno pgnoTemp = (PENDING_BYTE/pBt->pageSize)+1;"
+      "Pgno pgnoTemp = pBt->nPage+1;  /* Lahza: was the lock-byte page (cmake/sqlite.cmake) */"
+      "the balance's spare page number")
+  endif()
+  file(WRITE "${CMAKE_BINARY_DIR}/sqlite/sqlite3.c.new" "${lahza_sqlite_source}")
+  file(COPY_FILE "${CMAKE_BINARY_DIR}/sqlite/sqlite3.c.new" "${CMAKE_BINARY_DIR}/sqlite/sqlite3.c" ONLY_IF_DIFFERENT)
+  file(REMOVE "${CMAKE_BINARY_DIR}/sqlite/sqlite3.c.new")
+  unset(lahza_sqlite_source)
+
+  add_library(lahza_sqlite3 STATIC "${CMAKE_BINARY_DIR}/sqlite/sqlite3.c")
   # SQLite's own code, not ours: no -Werror on it, and the same code in every
   # tree. The sanitizer tree builds ours at -O0 under ASan+UBSan but links
   # SQLite optimised and uninstrumented, as it linked Debian's library before.
@@ -48,7 +109,7 @@ if(EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c" AND EXISTS "${LAHZA_SQLITE_AM
   target_include_directories(lahza_sqlite3 SYSTEM PUBLIC "${LAHZA_SQLITE_AMALGAMATION}")
   # For tests/store/sqlite_store_test.cc, which checks the options above took.
   target_compile_definitions(lahza_sqlite3 INTERFACE LAHZA_SQLITE_COMPILED_IN)
-  target_link_libraries(lahza_sqlite3 PUBLIC Threads::Threads m)
+  target_link_libraries(lahza_sqlite3 PUBLIC Threads::Threads m PRIVATE lahza_wal_checksum)
   add_library(SQLite::SQLite3 ALIAS lahza_sqlite3)
   message(STATUS "SQLite: 3.52.0 from ${LAHZA_SQLITE_AMALGAMATION}")
 else()

@@ -3,10 +3,18 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <ctime>
 
 namespace lahza::store {
 
 namespace {
+
+// CPU time of the calling thread (one system call; once per batch).
+int64_t ThreadCpuNs() {
+  timespec now{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0) return 0;
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
 
 bool IsStoreError(const Status& status) { return !status.ok() && status.error().code.rfind("store.", 0) == 0; }
 
@@ -91,7 +99,9 @@ void BatchWriter::Submit(Job job, std::function<void(Status)> done) {
   pending->on_done(Error("store.closed", "batch writer is stopping"));
 }
 
-BatchWriter::Stats BatchWriter::stats() const { return Stats{batches_.load(), jobs_.load(), busy_ns_.load()}; }
+BatchWriter::Stats BatchWriter::stats() const {
+  return Stats{batches_.load(), jobs_.load(), busy_ns_.load(), cpu_ns_.load()};
+}
 
 void BatchWriter::Loop() {
   std::vector<Pending*> batch;
@@ -106,8 +116,10 @@ void BatchWriter::Loop() {
       }
     }
     const auto started = std::chrono::steady_clock::now();
+    const int64_t cpu_started = ThreadCpuNs();
     RunBatch(batch);
     busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
+    cpu_ns_ += ThreadCpuNs() - cpu_started;
     ++batches_;
     jobs_ += static_cast<int64_t>(batch.size());
     AcknowledgeWhenDurable(std::move(batch));

@@ -67,11 +67,15 @@ class BatchWriter {
   // batches ran (each one transaction, unless it failed and its jobs were
   // re-run alone), how many jobs they carried, and the wall time the writer
   // spent running them. busy / elapsed is the writer's utilisation: near 1
-  // it is the bottleneck of whatever queues on it.
+  // it is the bottleneck of whatever queues on it. cpu_ns is the CPU time the
+  // writer's thread used in that wall time: busy minus cpu is time it was
+  // ready to run but waited for a core (or, rarely, for the disk), which on
+  // a machine shared with the other threads says more than either alone.
   struct Stats {
     int64_t batches = 0;
     int64_t jobs = 0;
     int64_t busy_ns = 0;
+    int64_t cpu_ns = 0;
   };
   Stats stats() const;
 
@@ -102,7 +106,7 @@ class BatchWriter {
   // Batches still to run with a savepoint per job (writer thread only).
   static constexpr int kCarefulBatches = 64;
   int careful_batches_ = 0;
-  std::atomic<int64_t> batches_{0}, jobs_{0}, busy_ns_{0};
+  std::atomic<int64_t> batches_{0}, jobs_{0}, busy_ns_{0}, cpu_ns_{0};
   std::thread thread_;
 };
 

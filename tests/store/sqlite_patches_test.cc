@@ -1,0 +1,214 @@
+// The two patches cmake/sqlite.cmake applies to SQLite: the WAL checksum
+// computed a block at a time, and the spare page number of a B-tree balance.
+// Each must leave what SQLite writes exactly as it was.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "store/wal_checksum/wal_checksum.h"
+
+namespace lahza::store {
+namespace {
+
+// SQLite's WAL checksum as its file format describes it (sqlite.org/fileformat2.html,
+// "Checksum Algorithm"), word pair by word pair; `big_endian` says how the
+// words are read.
+void ReferenceChecksum(const unsigned char* data, size_t bytes, bool big_endian, uint32_t* s1, uint32_t* s2) {
+  auto word = [&](size_t at) {
+    const unsigned char* b = data + at;
+    return big_endian ? (uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3])
+                      : (uint32_t{b[3]} << 24 | uint32_t{b[2]} << 16 | uint32_t{b[1]} << 8 | b[0]);
+  };
+  for (size_t at = 0; at + 8 <= bytes; at += 8) {
+    *s1 += word(at) + *s2;
+    *s2 += word(at + 4) + *s1;
+  }
+}
+
+uint32_t BigEndian32(const unsigned char* b) {
+  return uint32_t{b[0]} << 24 | uint32_t{b[1]} << 16 | uint32_t{b[2]} << 8 | b[3];
+}
+
+bool LittleEndianMachine() {
+  const uint32_t one = 1;
+  unsigned char first;
+  std::memcpy(&first, &one, 1);
+  return first == 1;
+}
+
+TEST(WalChecksumTest, MatchesTheWordByWordSumForEveryLengthAndStart) {
+  if (!LittleEndianMachine()) GTEST_SKIP() << "the block sum reads words in this machine's order";
+  std::mt19937 random(20261127);
+  std::vector<uint32_t> words(65536 / 4 + 16);
+  for (uint32_t& w : words) w = random();
+  const auto* data = reinterpret_cast<const unsigned char*>(words.data());
+  std::vector<int> lengths;
+  for (int n = 8; n <= 4104; n += 8) lengths.push_back(n);
+  for (int n : {8192, 8200, 16384, 32768, 65536 - 8, 65536}) lengths.push_back(n);
+  for (int n : lengths) {
+    // From zero (a WAL header's sum), from a chained sum, and from sums
+    // near the top of the 32-bit range, where the additions wrap.
+    for (auto [a, b] : {std::pair<uint32_t, uint32_t>{0, 0}, {random(), random()}, {0xFFFFFFFFu, 0xFFFFFFF0u}}) {
+      const unsigned char* start = data + 4 * (n % 5);  // 32-bit aligned, at various offsets
+      uint32_t want1 = a, want2 = b, got1 = a, got2 = b;
+      ReferenceChecksum(start, static_cast<size_t>(n), false, &want1, &want2);
+      lahza_wal_checksum_native(start, n, &got1, &got2);
+      ASSERT_EQ(got1, want1) << "length " << n;
+      ASSERT_EQ(got2, want2) << "length " << n;
+    }
+  }
+}
+
+struct ScratchFolder {
+  std::filesystem::path path;
+  explicit ScratchFolder(const char* name) {
+    path = std::filesystem::temp_directory_path() /
+           (std::string(name) + "-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+            std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchFolder() { std::filesystem::remove_all(path); }
+};
+
+void Exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "") << "\n" << sql;
+}
+
+int64_t QueryInt(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* statement = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sql;
+  EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW) << sql;
+  const int64_t value = sqlite3_column_int64(statement, 0);
+  sqlite3_finalize(statement);
+  return value;
+}
+
+std::string QueryText(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* statement = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK) << sql;
+  EXPECT_EQ(sqlite3_step(statement), SQLITE_ROW) << sql;
+  std::string value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+  sqlite3_finalize(statement);
+  return value;
+}
+
+// Every frame of a WAL the linked SQLite wrote carries the checksum the file
+// format prescribes, checked here by the reference sum; and another SQLite
+// connection recovering the WAL from a copy finds every committed row.
+TEST(SqlitePatchesTest, EveryWalFrameCarriesTheChecksumTheFormatPrescribes) {
+  ScratchFolder folder("lahza-wal-format");
+  const std::string path = (folder.path / "w.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=FULL");
+  Exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE INDEX t_v ON t (v)");
+  const int kCommits = 40, kRowsPerCommit = 50;
+  for (int c = 0; c < kCommits; ++c) {
+    Exec(db, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                 std::to_string(kRowsPerCommit) + ") INSERT INTO t (v) SELECT hex(randomblob(60)) FROM n; COMMIT");
+  }
+
+  // Read the WAL while the connection is open: closing would checkpoint it away.
+  std::ifstream in(path + "-wal", std::ios::binary);
+  const std::vector<unsigned char> wal((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GE(wal.size(), 32u);
+  const uint32_t magic = BigEndian32(&wal[0]);
+  ASSERT_TRUE(magic == 0x377f0682 || magic == 0x377f0683);
+  const bool big_endian = magic == 0x377f0683;
+  const uint32_t page_size = BigEndian32(&wal[8]);
+  ASSERT_EQ(page_size, 4096u);
+  uint32_t s1 = 0, s2 = 0;
+  ReferenceChecksum(wal.data(), 24, big_endian, &s1, &s2);
+  ASSERT_EQ(BigEndian32(&wal[24]), s1);
+  ASSERT_EQ(BigEndian32(&wal[28]), s2);
+  const size_t frame_size = 24 + page_size;
+  ASSERT_EQ((wal.size() - 32) % frame_size, 0u);
+  size_t frames = 0, commits = 0;
+  for (size_t at = 32; at + frame_size <= wal.size(); at += frame_size, ++frames) {
+    const unsigned char* frame = &wal[at];
+    ASSERT_EQ(std::memcmp(frame + 8, &wal[16], 8), 0) << "frame " << frames << ": the header's salts";
+    ReferenceChecksum(frame, 8, big_endian, &s1, &s2);
+    ReferenceChecksum(frame + 24, page_size, big_endian, &s1, &s2);
+    ASSERT_EQ(BigEndian32(frame + 16), s1) << "frame " << frames;
+    ASSERT_EQ(BigEndian32(frame + 20), s2) << "frame " << frames;
+    if (BigEndian32(frame + 4) != 0) ++commits;
+  }
+  EXPECT_GT(frames, 100u);
+  EXPECT_EQ(commits, static_cast<size_t>(kCommits + 2));  // the table, its index, the inserts
+
+  // A copy of the database and its WAL, opened anew, recovers from the WAL.
+  std::filesystem::copy_file(path, folder.path / "copy.db");
+  std::filesystem::copy_file(path + "-wal", folder.path / "copy.db-wal");
+  sqlite3* copy = nullptr;
+  ASSERT_EQ(sqlite3_open((folder.path / "copy.db").string().c_str(), &copy), SQLITE_OK);
+  EXPECT_EQ(QueryInt(copy, "SELECT count(*) FROM t"), kCommits * kRowsPerCommit);
+  EXPECT_EQ(QueryText(copy, "PRAGMA integrity_check"), "ok");
+  sqlite3_close(copy);
+  sqlite3_close(db);
+}
+
+// B-tree balances that reorder their new pages (the second patch changes
+// the spare page number their swaps go through), in transactions that grow
+// the file, shrink it back by rolling back to a savepoint and grow it again,
+// with deletes in between: the database stays whole and holds exactly the
+// rows it should, in the connection that wrote it and in a new one.
+TEST(SqlitePatchesTest, BalancesThatReorderPagesKeepTheDatabaseWhole) {
+  ScratchFolder folder("lahza-balance");
+  const std::string path = (folder.path / "b.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Exec(db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=200");
+  Exec(db, "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID; CREATE INDEX t_v ON t (v, k)");
+  std::mt19937 random(7);
+  // What the table must hold: rows, and the total length of their values.
+  int64_t rows = 0, value_bytes = 0, next_key = 0;
+  auto insert = [&](int count, bool kept) {
+    std::string sql = "INSERT INTO t (k, v) VALUES ";
+    for (int i = 0; i < count; ++i) {
+      // Keys in random order (splits in the middle of the tree), unique by the counter.
+      const std::string key = std::to_string(random() % 10) + "-" + std::to_string(random()) + "-" +
+                              std::to_string(next_key++);
+      const std::string value(20 + random() % 200, static_cast<char>('a' + random() % 26));
+      sql += (i ? ",('" : "('") + key + "','" + value + "')";
+      if (kept) ++rows, value_bytes += static_cast<int64_t>(value.size());
+    }
+    Exec(db, sql);
+  };
+  for (int round = 0; round < 30; ++round) {
+    Exec(db, "BEGIN");
+    insert(150, true);
+    Exec(db, "SAVEPOINT grow");
+    insert(300, false);  // new pages past the end, then given back
+    Exec(db, "ROLLBACK TO grow; RELEASE grow");
+    insert(150, true);
+    if (round % 3 == 2) {
+      rows -= QueryInt(db, "SELECT count(*) FROM t WHERE k LIKE '3-%'");
+      value_bytes -= QueryInt(db, "SELECT total(length(v)) FROM t WHERE k LIKE '3-%'");
+      Exec(db, "DELETE FROM t WHERE k LIKE '3-%'");
+    }
+    Exec(db, "COMMIT");
+    ASSERT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok") << "round " << round;
+    ASSERT_EQ(QueryInt(db, "SELECT count(*) FROM t"), rows) << "round " << round;
+  }
+  EXPECT_GT(QueryInt(db, "PRAGMA page_count"), 200);  // larger than the cache: pages come and go
+  sqlite3* fresh = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &fresh), SQLITE_OK);
+  EXPECT_EQ(QueryText(fresh, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryInt(fresh, "SELECT count(*) FROM t"), rows);
+  EXPECT_EQ(QueryInt(fresh, "SELECT count(*) FROM t INDEXED BY t_v"), rows);
+  EXPECT_EQ(QueryInt(fresh, "SELECT total(length(v)) FROM t"), value_bytes);
+  sqlite3_close(fresh);
+  sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace lahza::store
