@@ -115,11 +115,14 @@ void BatchWriter::Loop() {
         queue_.pop_front();
       }
     }
+    // The CPU time is read inside the wall-clock interval, so that it is
+    // never counted over a longer span than the busy time it is part of.
     const auto started = std::chrono::steady_clock::now();
     const int64_t cpu_started = ThreadCpuNs();
     RunBatch(batch);
+    const int64_t cpu_used = ThreadCpuNs() - cpu_started;
     busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
-    cpu_ns_ += ThreadCpuNs() - cpu_started;
+    cpu_ns_ += cpu_used;
     ++batches_;
     jobs_ += static_cast<int64_t>(batch.size());
     AcknowledgeWhenDurable(std::move(batch));
