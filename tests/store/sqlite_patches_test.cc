@@ -78,6 +78,18 @@ struct ScratchFolder {
   ~ScratchFolder() { std::filesystem::remove_all(path); }
 };
 
+// A connection through SQLite's own API (not the store's), closed however
+// the test ends.
+struct Connection {
+  sqlite3* db = nullptr;
+  explicit Connection(const std::filesystem::path& path) {
+    EXPECT_EQ(sqlite3_open(path.string().c_str(), &db), SQLITE_OK) << path;
+  }
+  ~Connection() { sqlite3_close(db); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+};
+
 void Exec(sqlite3* db, const std::string& sql) {
   char* error = nullptr;
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "") << "\n" << sql;
@@ -107,8 +119,8 @@ std::string QueryText(sqlite3* db, const std::string& sql) {
 TEST(SqlitePatchesTest, EveryWalFrameCarriesTheChecksumTheFormatPrescribes) {
   ScratchFolder folder("lahza-wal-format");
   const std::string path = (folder.path / "w.db").string();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Connection writer(path);
+  sqlite3* db = writer.db;
   Exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=FULL");
   Exec(db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE INDEX t_v ON t (v)");
   const int kCommits = 40, kRowsPerCommit = 50;
@@ -148,12 +160,9 @@ TEST(SqlitePatchesTest, EveryWalFrameCarriesTheChecksumTheFormatPrescribes) {
   // A copy of the database and its WAL, opened anew, recovers from the WAL.
   std::filesystem::copy_file(path, folder.path / "copy.db");
   std::filesystem::copy_file(path + "-wal", folder.path / "copy.db-wal");
-  sqlite3* copy = nullptr;
-  ASSERT_EQ(sqlite3_open((folder.path / "copy.db").string().c_str(), &copy), SQLITE_OK);
-  EXPECT_EQ(QueryInt(copy, "SELECT count(*) FROM t"), kCommits * kRowsPerCommit);
-  EXPECT_EQ(QueryText(copy, "PRAGMA integrity_check"), "ok");
-  sqlite3_close(copy);
-  sqlite3_close(db);
+  Connection copy(folder.path / "copy.db");
+  EXPECT_EQ(QueryInt(copy.db, "SELECT count(*) FROM t"), kCommits * kRowsPerCommit);
+  EXPECT_EQ(QueryText(copy.db, "PRAGMA integrity_check"), "ok");
 }
 
 // B-tree balances that reorder their new pages (the second patch changes
@@ -164,8 +173,8 @@ TEST(SqlitePatchesTest, EveryWalFrameCarriesTheChecksumTheFormatPrescribes) {
 TEST(SqlitePatchesTest, BalancesThatReorderPagesKeepTheDatabaseWhole) {
   ScratchFolder folder("lahza-balance");
   const std::string path = (folder.path / "b.db").string();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  Connection writer(path);
+  sqlite3* db = writer.db;
   Exec(db, "PRAGMA journal_mode=WAL; PRAGMA cache_size=200");
   Exec(db, "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID; CREATE INDEX t_v ON t (v, k)");
   std::mt19937 random(7);
@@ -200,14 +209,11 @@ TEST(SqlitePatchesTest, BalancesThatReorderPagesKeepTheDatabaseWhole) {
     ASSERT_EQ(QueryInt(db, "SELECT count(*) FROM t"), rows) << "round " << round;
   }
   EXPECT_GT(QueryInt(db, "PRAGMA page_count"), 200);  // larger than the cache: pages come and go
-  sqlite3* fresh = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &fresh), SQLITE_OK);
-  EXPECT_EQ(QueryText(fresh, "PRAGMA integrity_check"), "ok");
-  EXPECT_EQ(QueryInt(fresh, "SELECT count(*) FROM t"), rows);
-  EXPECT_EQ(QueryInt(fresh, "SELECT count(*) FROM t INDEXED BY t_v"), rows);
-  EXPECT_EQ(QueryInt(fresh, "SELECT total(length(v)) FROM t"), value_bytes);
-  sqlite3_close(fresh);
-  sqlite3_close(db);
+  Connection fresh(path);
+  EXPECT_EQ(QueryText(fresh.db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryInt(fresh.db, "SELECT count(*) FROM t"), rows);
+  EXPECT_EQ(QueryInt(fresh.db, "SELECT count(*) FROM t INDEXED BY t_v"), rows);
+  EXPECT_EQ(QueryInt(fresh.db, "SELECT total(length(v)) FROM t"), value_bytes);
 }
 
 }  // namespace
