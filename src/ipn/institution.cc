@@ -42,6 +42,11 @@ namespace {
 constexpr std::string_view kAccountColumns =
     "participant, account_number, iban, card_number, name_ar, name_en, mobile, status, ledger_id";
 
+std::string LookupSql(std::string_view column) {
+  return "SELECT " + std::string(kAccountColumns) + " FROM ipn_accounts WHERE participant = $1 AND " +
+         std::string(column) + " = $2 ORDER BY account_number LIMIT 1";
+}
+
 AccountInfo ToAccount(const store::Row& row) {
   AccountInfo a;
   a.participant = store::AsText(row[0]);
@@ -79,17 +84,8 @@ class Local final : public LocalInstitution {
   }
 
   Result<AccountInfo> Lookup(const AccountKey& key, store::Transaction& reads) override {
-    std::string column;
-    switch (key.kind) {
-      case AccountKeyKind::kAccountNumber: column = "account_number"; break;
-      case AccountKeyKind::kIban: column = "iban"; break;
-      case AccountKeyKind::kCardNumber: column = "card_number"; break;
-      case AccountKeyKind::kMobile: column = "mobile"; break;
-    }
-    std::string sql = "SELECT " + std::string(kAccountColumns) + " FROM ipn_accounts WHERE participant = $1 AND " +
-                      column + " = $2 ORDER BY account_number LIMIT 1";
     std::vector<store::Value> params{V(participant_.code), V(key.value)};
-    auto rows = reads.Execute(sql, params);
+    auto rows = reads.Execute(internal::AccountLookupSql(key.kind), params);
     if (!rows.ok()) return rows.error();
     if (rows->rows.empty()) return Error("ipn.account_not_found", participant_.code + " has no such account");
     return ToAccount(rows->rows[0]);
@@ -504,6 +500,18 @@ class Local final : public LocalInstitution {
 };
 
 }  // namespace
+
+const std::string& internal::AccountLookupSql(AccountKeyKind kind) {
+  static const std::string by_account_number = LookupSql("account_number"), by_iban = LookupSql("iban"),
+                           by_card_number = LookupSql("card_number"), by_mobile = LookupSql("mobile");
+  switch (kind) {
+    case AccountKeyKind::kAccountNumber: return by_account_number;
+    case AccountKeyKind::kIban: return by_iban;
+    case AccountKeyKind::kCardNumber: return by_card_number;
+    case AccountKeyKind::kMobile: return by_mobile;
+  }
+  return by_account_number;  // every kind is listed above
+}
 
 std::unique_ptr<LocalInstitution> MakeLocalInstitution(const Participant& participant, int64_t participant_number,
                                                        store::Store& store, ledger::Ledger& ledger) {

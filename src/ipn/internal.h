@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "ipn/institution.h"
 #include "ipn/policy.h"
 #include "store/store.h"
 
@@ -51,6 +52,12 @@ inline int64_t NowMs() {
 // Applies the switch's migrations up to `up_to` (all by default; tests stop
 // early to write what an older version left behind).
 Status MigrateIpn(store::Store& store, int up_to = std::numeric_limits<int>::max());
+
+// The statement an institution finds one of its accounts with, by the kind
+// of key ($1 the participant, $2 the key; the lowest account number when a
+// mobile number has several). Here so that the schema's test can check the
+// indexes serve it (tests/ipn/schema_test.cc).
+const std::string& AccountLookupSql(AccountKeyKind kind);
 
 // The policy as stored in ipn_policy.body (policy.cc). Decoding validates:
 // ipn.policy_invalid for a row that is unreadable or breaks the rules.
