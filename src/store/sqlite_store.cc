@@ -641,6 +641,9 @@ class SqliteStore final : public Store {
         }
       }
       if (connection && CopyWal(*connection, SQLITE_CHECKPOINT_PASSIVE) >= kRestartWalFrames) {
+        // Flushed after each pass, not once after both: the second flush is
+        // then short, and so is the time before the gate, in which commits
+        // keep adding the frames the RESTART must copy and sync under it.
         SyncCopiedPages();
         (void)CopyWal(*connection, SQLITE_CHECKPOINT_PASSIVE);
         SyncCopiedPages();
