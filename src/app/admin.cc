@@ -437,48 +437,28 @@ void AppImpl::AddAdminRoutes(http::Router& router) {
 
   // The operations page: transfers by state (it samples these every 2 s and
   // draws the rate from the differences), per receiving participant how many
-  // completed and how many did not, and the last minute's rate computed here
-  // so one sample is already meaningful.
+  // completed and how many failed, and the last minute's rate computed here
+  // so one sample is already meaningful. From the switch's maintained counts
+  // (Switch::Traffic): a few rows read, however old the network.
   admin("GET", "/api/v1/admin/stats", [this](http::Request&) -> http::Response {
-    static constexpr const char* kFailed = "('failed', 'rejected', 'timed_out_after_debit', 'reversed', 'disputed')";
-    auto tx = store_.Begin(store::Mode::kRead);
-    if (!tx) return http::ErrorResponse(tx.error());
-    auto states = (*tx)->Execute("SELECT state, COUNT(*) FROM ipn_transactions GROUP BY state ORDER BY state", {});
-    if (!states) return http::ErrorResponse(states.error());
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+    auto traffic = network_.Traffic(now_ms);
+    if (!traffic) return http::ErrorResponse(traffic.error());
     json counts = json::object();
-    int64_t total = 0;
-    for (const store::Row& row : states->rows) {
-      counts[store::AsText(row[0])] = store::AsInt(row[1]);
-      total += store::AsInt(row[1]);
-    }
-    auto by = (*tx)->Execute(std::string("SELECT payee_participant, "
-                                         "SUM(CASE WHEN state = 'completed' THEN 1 ELSE 0 END), "
-                                         "SUM(CASE WHEN state IN ") + kFailed + " THEN 1 ELSE 0 END) "
-                             "FROM ipn_transactions GROUP BY payee_participant ORDER BY payee_participant",
-                             {});
-    if (!by) return http::ErrorResponse(by.error());
+    for (const auto& [state, n] : traffic->by_state) counts[std::string(ipn::StateName(state))] = n;
     json participants = json::array();
-    for (const store::Row& row : by->rows) {
-      if (store::AsText(row[0]).empty()) continue;  // never reached a payee (e.g. lookup failed)
-      participants.push_back({{"participant", store::AsText(row[0])}, {"completed", store::AsInt(row[1])},
-                              {"failed", store::AsInt(row[2])}});
+    for (const ipn::TrafficStats::Payee& p : traffic->by_payee) {
+      participants.push_back({{"participant", p.participant}, {"completed", p.completed}, {"failed", p.failed}});
     }
-    // created_ms is the switch's wall clock, so the window is too.
-    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
-    auto recent = (*tx)->Execute(std::string("SELECT COUNT(*), COALESCE(SUM(CASE WHEN state IN ") + kFailed +
-                                     " THEN 1 ELSE 0 END), 0) FROM ipn_transactions WHERE created_ms >= $1",
-                                 Params({now_ms - 60'000}));
-    if (!recent) return http::ErrorResponse(recent.error());
-    int64_t last_minute = store::AsInt(recent->rows[0][0]);
-    int64_t last_minute_failed = store::AsInt(recent->rows[0][1]);
     return http::Json({{"at_ms", now_ms},
-                       {"total", total},
+                       {"total", traffic->total},
                        {"counts", counts},
                        {"by_participant", participants},
-                       {"last_minute", {{"transfers", last_minute}, {"failed", last_minute_failed}}},
-                       {"rate_per_second", static_cast<double>(last_minute) / 60.0},
-                       {"failure_rate_per_second", static_cast<double>(last_minute_failed) / 60.0}});
+                       {"last_minute", {{"transfers", traffic->last_minute_transfers},
+                                        {"failed", traffic->last_minute_failures}}},
+                       {"rate_per_second", static_cast<double>(traffic->last_minute_transfers) / 60.0},
+                       {"failure_rate_per_second", static_cast<double>(traffic->last_minute_failures) / 60.0}});
   });
 
   // One of a participant's own ledger accounts, oldest first, a page at a

@@ -163,7 +163,14 @@ Status Switch::Impl::RecordSend(store::Transaction& tx, SendRecord& record) {
     direct_batch_.push_back(&record);
     return {};
   }
-  return AppendTimeline(tx, record.ir, record.created_ms, TransferState::kInitiated, "initiated", "switch", "");
+  LAHZA_TRY(AppendTimeline(tx, record.ir, record.created_ms, TransferState::kInitiated, "initiated", "switch", ""));
+  batch_traffic_.Moved(std::nullopt, TransferState::kInitiated, route.participant, record.created_ms);  // last
+  return {};
+}
+
+Status Switch::Impl::FinishBatch(store::Transaction& tx) {
+  LAHZA_TRY(FinishDirectSends(tx));
+  return batch_traffic_.Apply(tx);
 }
 
 Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
@@ -270,6 +277,8 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
       LAHZA_TRY(r->request->record_with_outcome(tx, r->view, payer_notice));
     }
     for (size_t i = recorded ? 1 : 0; i < r->notifications.size(); ++i) LAHZA_TRY(WriteOutbox(tx, r->notifications[i]));
+    // Counted in its final state: its row never showed another.
+    batch_traffic_.Moved(std::nullopt, r->view.state, r->view.payee_participant, r->decided_ms);
   }
   return {};
 }

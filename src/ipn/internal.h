@@ -4,12 +4,15 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/result.h"
 #include "ipn/institution.h"
 #include "ipn/policy.h"
+#include "ipn/switch.h"
 #include "store/store.h"
 
 namespace lahza::ipn::internal {
@@ -58,6 +61,30 @@ Status MigrateIpn(store::Store& store, int up_to = std::numeric_limits<int>::max
 // mobile number has several). Here so that the schema's test can check the
 // indexes serve it (tests/ipn/schema_test.cc).
 const std::string& AccountLookupSql(AccountKeyKind kind);
+
+// The traffic counts (ipn_transfer_counts, ipn_traffic_seconds; traffic.cc)
+// changed with each transfer's state in the transaction that changes it. One
+// instance gathers a batch's changes so that they cost two statements, not
+// two per transfer.
+class TrafficCount {
+ public:
+  // A transfer entered `to`: new when `from` is nullopt, else from `from`
+  // (which differs). `at_ms`: when (the last-minute counts' second).
+  void Moved(std::optional<TransferState> from, TransferState to, const std::string& payee_participant,
+             int64_t at_ms);
+  // Adds what was gathered to the tables. Rows are written in key order, so
+  // that two writers on PostgreSQL lock them in one order.
+  Status Apply(store::Transaction& tx) const;
+
+ private:
+  std::map<std::pair<std::string, std::string>, int64_t> transfers_;  // (state, payee) -> change
+  struct Second {
+    int64_t recorded = 0;
+    int64_t failures = 0;
+  };
+  std::map<int64_t, Second> seconds_;  // Unix second -> events in it
+};
+Result<TrafficStats> ReadTraffic(store::Transaction& tx, int64_t now_ms);
 
 // The policy as stored in ipn_policy.body (policy.cc). Decoding validates:
 // ipn.policy_invalid for a row that is unreadable or breaks the rules.

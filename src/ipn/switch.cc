@@ -114,8 +114,11 @@ Status Switch::Impl::Init() {
   LAHZA_TRY(LoadStoredPolicy());
   writer_ = std::make_unique<store::BatchWriter>(
       store_, 256,
-      store::BatchWriter::Hooks{[this] { direct_batch_.clear(); },
-                                [this](store::Transaction& tx) { return FinishDirectSends(tx); }});
+      store::BatchWriter::Hooks{[this] {
+                                  direct_batch_.clear();
+                                  batch_traffic_ = {};
+                                },
+                                [this](store::Transaction& tx) { return FinishBatch(tx); }});
   {
     // Resume after this node's last reference, so a restart with a clock that
     // went back can never reissue one.
@@ -542,6 +545,8 @@ Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_li
         sent.push_back(std::move(n));
       }
     }
+    // Last: nothing after this can undo the job.
+    batch_traffic_.Moved(v.state, change.to, v.payee_participant, now);
     return true;
   };
   bool moved = false;

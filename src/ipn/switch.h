@@ -53,6 +53,10 @@ std::optional<TransferState> ParseState(std::string_view name);
 // Completed, rejected, failed and reversed are final (disputed is not: an
 // operator resolves it).
 bool IsFinal(TransferState state);
+// What operations count as a failure: failed, rejected, timed out after the
+// debit, reversed or disputed — every state in which the money did not, or
+// not yet, reach the payee as sent.
+bool IsFailure(TransferState state);
 
 // How the payer names the payee.
 enum class PayeeKind { kIpa, kMobile, kAccountNumber, kIban, kWallet, kCard };
@@ -203,6 +207,28 @@ struct SettlementReport {
   int64_t net_sum = 0;    // always 0; reported so the invariant is visible
 };
 
+// The network's traffic as the operations page shows it, read from counts
+// the switch keeps with every state change (never by reading every
+// transaction): how many transfers are in each state, per receiving
+// participant how many completed and how many failed (IsFailure), and the
+// last minute's new transfers and failures.
+struct TrafficStats {
+  struct Payee {
+    std::string participant;
+    int64_t completed = 0;
+    int64_t failed = 0;
+  };
+  int64_t at_ms = 0;
+  std::vector<std::pair<TransferState, int64_t>> by_state;  // states that hold a transfer, in enum order
+  int64_t total = 0;
+  std::vector<Payee> by_payee;  // by participant code; transfers that never reached a payee are left out
+  // The last 60 seconds, at_ms's own (so far) the last of them: transfers
+  // recorded in them, and transfers that became a failure in them (whenever
+  // they began; once, however many failure states they pass through).
+  int64_t last_minute_transfers = 0;
+  int64_t last_minute_failures = 0;
+};
+
 struct SwitchOptions {
   Directory directory = Directory::Demo();
   Policy policy;  // used until an administrator stores one (Switch::SetPolicy)
@@ -287,6 +313,9 @@ class Switch {
   // --- recovery and operations
   // Resolves every timed-out or stuck transfer by asking the institutions.
   Result<ReconcileReport> Reconcile();
+  // The traffic counts at `now_ms` (Unix milliseconds; the last minute ends
+  // in its second). Reads a few rows, however many transfers there are.
+  Result<TrafficStats> Traffic(int64_t now_ms);
   // Runs Reconcile every `interval` on a background thread until stopped.
   void StartReconciler(std::chrono::milliseconds interval);
   void StopReconciler();

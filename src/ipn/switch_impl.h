@@ -14,6 +14,7 @@
 
 #include "core/ir_reference.h"
 #include "store/batch_writer.h"
+#include "ipn/internal.h"
 #include "ipn/switch.h"
 #include "store/store.h"
 
@@ -178,6 +179,8 @@ class Switch::Impl {
   // Inserts the transaction and reserves its limits (a writer job); direct
   // sends join direct_batch_ for FinishDirectSends.
   Status RecordSend(store::Transaction& tx, SendRecord& record);
+  // The writer's finish hook: the batch's direct sends, then its traffic counts.
+  Status FinishBatch(store::Transaction& tx);
   Status FinishDirectSends(store::Transaction& tx);
   TransactionView DirectView(const SendRecord& record) const;
   // What a direct send decided at `decided_ms` (its row's direct_ms) shows
@@ -265,6 +268,11 @@ class Switch::Impl {
   // Direct sends recorded in the writer's current transaction; touched only
   // by the writer's thread (its jobs and hooks).
   std::vector<SendRecord*> direct_batch_;
+  // The traffic counts' changes of the writer's current transaction, written
+  // by its finish hook (FinishBatch) after everything else: every writer
+  // takes those rows last, in key order, so on PostgreSQL they never join a
+  // lock cycle. A job adds to it only once it can no longer fail.
+  internal::TrafficCount batch_traffic_;
   std::unique_ptr<store::BatchWriter> writer_;  // last member: stops first
 };
 

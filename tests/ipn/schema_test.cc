@@ -163,6 +163,93 @@ TEST_P(IpnSchemaTest, AnAccountIsFoundByMobileThroughTheIndexInAccountNumberOrde
   }
 }
 
+// Migration 8: the traffic counts start from the transactions already there
+// (by state and receiving participant), and the last minute's ring empty.
+TEST_P(IpnSchemaTest, TrafficCountsStartFromTheTransactionsThere) {
+  ASSERT_TRUE(internal::MigrateIpn(*store_, 7).ok());
+  int n = 0;
+  for (auto [state, payee] : {std::pair{"completed", "CIB"}, {"completed", "CIB"}, {"completed", "BM"},
+                              {"reversed", "CIB"}, {"failed", ""}, {"initiated", "BM"}}) {
+    const std::string id = std::to_string(++n);
+    ASSERT_TRUE(store_->Execute(
+                        "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, "
+                        "error_code, amount, fee, channel, payer_participant, payer_account, payee_kind, "
+                        "payee_identifier, payee_participant, payee_account, payee_name_ar, payee_name_en, "
+                        "expected_name, note, day_key, month_key, usage_released, hold_expires_ms, created_ms, "
+                        "updated_ms, direct_ms) VALUES ($1, 'user-a', $2, 'h', $3, '', 1250, 50, 'app', 'NBE', "
+                        "'1001', 'account', '2001', $4, '2001', '', '', '', '', '2026-11-26', '2026-11', 0, 0, "
+                        "1, 2, 0)",
+                        std::vector<Value>{Value("IR" + id), Value("r" + id), Value(std::string(state)),
+                                           Value(std::string(payee))})
+                    .ok());
+  }
+  ASSERT_TRUE(internal::MigrateIpn(*store_).ok());
+  auto tx = store_->Begin(store::Mode::kRead);
+  ASSERT_TRUE(tx.ok());
+  auto traffic = internal::ReadTraffic(**tx, 1'000'000);
+  ASSERT_TRUE(traffic.ok()) << traffic.error().code << " " << traffic.error().detail;
+  EXPECT_EQ(traffic->total, 6);
+  EXPECT_EQ(traffic->by_state, (std::vector<std::pair<TransferState, int64_t>>{{TransferState::kInitiated, 1},
+                                                                              {TransferState::kCompleted, 3},
+                                                                              {TransferState::kFailed, 1},
+                                                                              {TransferState::kReversed, 1}}));
+  ASSERT_EQ(traffic->by_payee.size(), 2u);  // the failed one never reached a payee
+  EXPECT_EQ(traffic->by_payee[0].participant, "BM");
+  EXPECT_EQ(traffic->by_payee[0].completed, 1);
+  EXPECT_EQ(traffic->by_payee[0].failed, 0);
+  EXPECT_EQ(traffic->by_payee[1].participant, "CIB");
+  EXPECT_EQ(traffic->by_payee[1].completed, 2);
+  EXPECT_EQ(traffic->by_payee[1].failed, 1);
+  EXPECT_EQ(traffic->last_minute_transfers, 0);
+}
+
+// The last minute's ring: a second's row is taken over by the second 120 s
+// later, an older second arriving late (another process's clock behind)
+// counts in the newer one, and seconds that share a row within one batch
+// become one row.
+TEST_P(IpnSchemaTest, TheLastMinuteRingReusesItsRowsAndNeverGoesBack) {
+  ASSERT_TRUE(internal::MigrateIpn(*store_).ok());
+  constexpr int64_t t = 1'790'000'000'000;  // ms; its second is a multiple of 120 plus 80
+  auto apply = [&](const std::vector<std::pair<TransferState, int64_t>>& moves) {
+    internal::TrafficCount count;
+    for (auto [state, at_ms] : moves) count.Moved(std::nullopt, state, "CIB", at_ms);
+    auto tx = store_->Begin(store::Mode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    Status applied = count.Apply(**tx);
+    ASSERT_TRUE(applied.ok()) << applied.error().detail;
+    ASSERT_TRUE((*tx)->Commit().ok());
+  };
+  auto minute = [&](int64_t at_ms) {
+    auto tx = store_->Begin(store::Mode::kRead);
+    EXPECT_TRUE(tx.ok());
+    auto traffic = internal::ReadTraffic(**tx, at_ms);
+    EXPECT_TRUE(traffic.ok());
+    return std::pair{traffic->last_minute_transfers, traffic->last_minute_failures};
+  };
+  apply({{TransferState::kCompleted, t}, {TransferState::kCompleted, t + 999}, {TransferState::kFailed, t + 30'000}});
+  EXPECT_EQ(minute(t + 30'000), (std::pair<int64_t, int64_t>{3, 1}));
+  EXPECT_EQ(minute(t + 59'999), (std::pair<int64_t, int64_t>{3, 1}));
+  EXPECT_EQ(minute(t + 60'000), (std::pair<int64_t, int64_t>{1, 1}));  // t's second has left the minute
+  EXPECT_EQ(minute(t - 1), (std::pair<int64_t, int64_t>{0, 0}));       // nothing before t
+
+  apply({{TransferState::kCompleted, t + 120'000}});  // t's row, taken over
+  EXPECT_EQ(minute(t + 120'000), (std::pair<int64_t, int64_t>{1, 0}));
+  EXPECT_EQ(minute(t), (std::pair<int64_t, int64_t>{0, 0}));
+  apply({{TransferState::kFailed, t + 500}});  // late, from an older second: counts in the newer one
+  EXPECT_EQ(minute(t + 120'000), (std::pair<int64_t, int64_t>{2, 1}));
+  apply({{TransferState::kCompleted, t + 240'000}, {TransferState::kCompleted, t + 360'000}});  // one row
+  EXPECT_EQ(minute(t + 360'000), (std::pair<int64_t, int64_t>{2, 0}));
+  auto rows = store_->Execute("SELECT COUNT(*) FROM ipn_traffic_seconds", {}, store::Mode::kRead);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(store::AsInt(rows->rows[0][0]), 2);  // the ring's rows: t's slot and t + 30 s's
+
+  auto tx = store_->Begin(store::Mode::kRead);
+  ASSERT_TRUE(tx.ok());
+  auto traffic = internal::ReadTraffic(**tx, t + 360'000);
+  ASSERT_TRUE(traffic.ok());
+  EXPECT_EQ(traffic->total, 7);  // the levels count every transfer, whenever
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IpnSchemaTest, ::testing::ValuesIn(store::TestBackends()),
                          store::BackendTestName);
 

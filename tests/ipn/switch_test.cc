@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <map>
 #include <optional>
 #include <mutex>
 #include <random>
@@ -104,13 +106,50 @@ class SwitchTest : public ::testing::TestWithParam<std::string> {
     return sent.ok() ? *sent : TransactionView{};
   }
 
-  void ExpectLedgerHealthy() {
+  // The ledger's invariants, and the traffic counts the switch keeps with
+  // every state change against a count of the transactions themselves.
+  void ExpectNetworkHealthy() {
     auto check = ledger_->CheckInvariants();
     EXPECT_TRUE(check.ok()) << check.error().detail;
     auto totals = ledger_->GetTotals();
     ASSERT_TRUE(totals.ok());
     EXPECT_EQ(totals->debits_posted, totals->credits_posted);
     EXPECT_EQ(totals->debits_pending, totals->credits_pending);
+    ExpectTrafficCountsEveryTransfer();
+  }
+
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  void ExpectTrafficCountsEveryTransfer() {
+    auto traffic = sw_->Traffic(NowMs());
+    ASSERT_TRUE(traffic.ok()) << traffic.error().code << " " << traffic.error().detail;
+    auto rows = store_->Execute(
+        "SELECT state, payee_participant, COUNT(*) FROM ipn_transactions GROUP BY state, payee_participant", {},
+        store::Mode::kRead);
+    ASSERT_TRUE(rows.ok()) << rows.error().detail;
+    std::map<TransferState, int64_t> by_state;
+    std::map<std::string, std::pair<int64_t, int64_t>> by_payee;  // completed, failed
+    int64_t total = 0;
+    for (const store::Row& row : rows->rows) {
+      auto state = ParseState(store::AsText(row[0]));
+      ASSERT_TRUE(state.has_value()) << store::AsText(row[0]);
+      const int64_t n = store::AsInt(row[2]);
+      by_state[*state] += n;
+      total += n;
+      if (store::AsText(row[1]).empty()) continue;
+      auto& payee = by_payee[store::AsText(row[1])];
+      if (*state == TransferState::kCompleted) payee.first += n;
+      if (IsFailure(*state)) payee.second += n;
+    }
+    EXPECT_EQ(traffic->total, total);
+    std::map<TransferState, int64_t> counted(traffic->by_state.begin(), traffic->by_state.end());
+    EXPECT_EQ(counted, by_state);
+    std::map<std::string, std::pair<int64_t, int64_t>> counted_payees;
+    for (const TrafficStats::Payee& p : traffic->by_payee) counted_payees[p.participant] = {p.completed, p.failed};
+    EXPECT_EQ(counted_payees, by_payee);
   }
 
   ManualClock clock_{FromCairo(2026, 11, 25, 12, 0).value()};  // a Cairo noon
@@ -177,7 +216,7 @@ TEST_P(SwitchTest, DirectSendsDeriveTheirFirstStepsAndNotificationsFromTheirRow)
   ASSERT_TRUE(failed_notes.ok());
   ASSERT_EQ(failed_notes->size(), 1u);
   EXPECT_EQ((*failed_notes)[0].kind, "failed");
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 // SendAsync, for a thread that must not wait: a direct send is answered by
@@ -261,7 +300,7 @@ TEST_P(SwitchTest, SendAsyncAnswersDirectSendsAfterTheCommitAndLeavesTheRestToSe
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(store::AsInt(none->rows[0][0]), 0);
   ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, CompletedTransferMovesAmountAndFeeAndRecordsTimeline) {
@@ -292,7 +331,7 @@ TEST_P(SwitchTest, CompletedTransferMovesAmountAndFeeAndRecordsTimeline) {
   ASSERT_EQ(seen.size(), 2u);
   std::set<std::string> kinds{seen[0].kind, seen[1].kind};
   EXPECT_EQ(kinds, (std::set<std::string>{"sent", "received"}));
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, RoutesEveryIdentifierKindAndMasksNames) {
@@ -339,7 +378,7 @@ TEST_P(SwitchTest, RoutesEveryIdentifierKindAndMasksNames) {
   EXPECT_EQ(sw_->Lookup({PayeeKind::kCard, "4111111111111111", ""}).error().code, "ipn.payee_not_found");
   EXPECT_EQ(sw_->Lookup({PayeeKind::kAccountNumber, "2001", "ZZZ"}).error().code, "ipn.participant_unknown");
   EXPECT_EQ(sw_->Lookup({PayeeKind::kAccountNumber, "9999", "CIB"}).error().code, "ipn.payee_not_found");
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, LinkingNeedsTheSameMobileAndIpasAreUniqueAndPermanent) {
@@ -386,7 +425,7 @@ TEST_P(SwitchTest, PayeeRejectsClosedAccountOrWrongNameAndTheHoldIsReleased) {
   ASSERT_TRUE(notes.ok());
   ASSERT_EQ(notes->size(), 1u);
   EXPECT_EQ((*notes)[0].kind, "rejected");
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, FailuresBeforeOrWithoutCreditLeaveThePayerWhole) {
@@ -435,7 +474,7 @@ TEST_P(SwitchTest, FailuresBeforeOrWithoutCreditLeaveThePayerWhole) {
   Fault bad{Fault::Kind::kReject};
   bad.reject_code = "made.up";
   EXPECT_EQ(sw_->SetFault("CIB", bad).error().code, "ipn.fault_invalid");
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, TimeoutAfterDebitWithLostRequestIsReversedByReconciliation) {
@@ -473,7 +512,7 @@ TEST_P(SwitchTest, TimeoutAfterDebitWithLostRequestIsReversedByReconciliation) {
   EXPECT_EQ(late.error().code, "ipn.credit_fenced");
   EXPECT_EQ(Available("CIB", "2001"), 50'000);
   EXPECT_EQ(sw_->Reconcile()->examined, 0);
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, TimeoutAfterDebitWhenCreditLandedIsCompletedByReconciliation) {
@@ -494,7 +533,7 @@ TEST_P(SwitchTest, TimeoutAfterDebitWhenCreditLandedIsCompletedByReconciliation)
                                                       "completed"}));
   EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'000 - 100);
   EXPECT_EQ(Available("CIB", "2001"), 150'000);  // credited once
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, BackgroundReconcilerResolvesOnItsOwn) {
@@ -566,7 +605,66 @@ TEST_P(SwitchTest, OperatorsDisputeResolveAndReverse) {
 
   auto failed_ir = MustSend(ToCib(999'999'999 / 1000, "op4")).ir;
   EXPECT_EQ(sw_->Reverse(failed_ir, "agent.nour", "x").error().code, "ipn.invalid_state");
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
+}
+
+// The operations page's counts follow every kind of change: a direct send
+// that completes and one that fails, step-by-step sends that are rejected or
+// time out and are reversed, a dispute opened and resolved. The levels match
+// the transactions (ExpectNetworkHealthy); the last minute counts each
+// transfer once when recorded and once when it first fails, and a minute
+// later is empty again.
+TEST_P(SwitchTest, TrafficCountsFollowEveryStateChangeAndTheLastMinute) {
+  World();
+  const int64_t start_ms = NowMs();
+  auto empty = sw_->Traffic(start_ms);
+  ASSERT_TRUE(empty.ok()) << empty.error().code << " " << empty.error().detail;
+  EXPECT_EQ(empty->total, 0);
+  EXPECT_TRUE(empty->by_state.empty());
+  EXPECT_EQ(empty->last_minute_transfers, 0);
+
+  TransactionView completed = MustSend(ToCib(100'000, "ok"));
+  ASSERT_EQ(completed.state, TransferState::kCompleted);
+  ASSERT_EQ(MustSend(ToCib(5'000'000, "too-much")).state, TransferState::kFailed);
+  Fault reject{Fault::Kind::kReject};
+  reject.reject_code = "ipn.participant_rejected";
+  ASSERT_TRUE(sw_->SetFault("CIB", reject).ok());
+  ASSERT_EQ(MustSend(ToCib(10'000, "rejected")).state, TransferState::kRejected);
+  Fault timeout{Fault::Kind::kTimeoutAfterDebit};
+  timeout.credit_lands = false;
+  ASSERT_TRUE(sw_->SetFault("CIB", timeout).ok());
+  ASSERT_EQ(MustSend(ToCib(10'000, "timeout")).state, TransferState::kTimedOutAfterDebit);
+  ExpectTrafficCountsEveryTransfer();
+  ASSERT_TRUE(sw_->SetFault("CIB", Fault{}).ok());
+  ASSERT_EQ(sw_->Reconcile()->reversed, 1);  // timed out, then reversed: one failure
+  ASSERT_TRUE(sw_->Dispute(completed.ir, "agent.nour", "customer says wrong payee").ok());
+  ExpectTrafficCountsEveryTransfer();
+  ASSERT_TRUE(sw_->ResolveDispute(completed.ir, "agent.nour", "payee confirmed").ok());
+  ExpectNetworkHealthy();
+
+  const int64_t end_ms = NowMs();
+  auto now = sw_->Traffic(end_ms);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->total, 4);
+  EXPECT_EQ(now->by_state, (std::vector<std::pair<TransferState, int64_t>>{{TransferState::kCompleted, 1},
+                                                                          {TransferState::kRejected, 1},
+                                                                          {TransferState::kFailed, 1},
+                                                                          {TransferState::kReversed, 1}}));
+  ASSERT_EQ(now->by_payee.size(), 1u);
+  EXPECT_EQ(now->by_payee[0].participant, "CIB");
+  EXPECT_EQ(now->by_payee[0].completed, 1);
+  EXPECT_EQ(now->by_payee[0].failed, 3);
+  if (end_ms - start_ms < 50'000) {  // all of it within the minute (a stalled machine may take longer)
+    EXPECT_EQ(now->last_minute_transfers, 4);
+    // Failed, rejected, timed out (its reversal is the same failure), and
+    // the dispute: what an operator sees failing, not where it ended.
+    EXPECT_EQ(now->last_minute_failures, 4);
+  }
+  auto later = sw_->Traffic(end_ms + 61'000);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->total, 4);
+  EXPECT_EQ(later->last_minute_transfers, 0);
+  EXPECT_EQ(later->last_minute_failures, 0);
 }
 
 TEST_P(SwitchTest, RetriesWithTheSameRequestIdReturnTheFirstResult) {
@@ -674,6 +772,8 @@ TEST_P(SwitchTest, LimitsHoldUnderConcurrentSends) {
   EXPECT_EQ(other.load(), 0);
   EXPECT_EQ(sw_->GetUsage("user-mona", "app")->used_today, 100'000);
   EXPECT_EQ(Available("CIB", "2001"), 50'000 + 100'000);
+  // Refused sends were undone inside shared batches: none is counted.
+  ExpectNetworkHealthy();
 }
 
 Policy WithUserLimits(Limits limits) {
@@ -901,7 +1001,7 @@ TEST_P(SwitchTest, ConcurrentTransfersConserveMoneyAndSettlementNetsToZero) {
   EXPECT_EQ(sent, received);
   EXPECT_GT(sent, 0);
   EXPECT_EQ(*sw_->OpenWindowId(), *open_window + 1);
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, SettlementWindowPositionsAndLedgerPostings) {
@@ -943,7 +1043,7 @@ TEST_P(SwitchTest, SettlementWindowPositionsAndLedgerPostings) {
   for (const auto& p : second->positions) EXPECT_EQ(p.net, 0) << p.participant;
   EXPECT_EQ(sw_->GetSettlementReport(report->window_id)->status, "settled");
   EXPECT_EQ(sw_->GetSettlementReport(999).error().code, "ipn.window_not_found");
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, ReadsAndBadInputAreClearErrors) {
@@ -989,11 +1089,20 @@ TEST_P(SwitchTest, StateSurvivesReopening) {
 // crash would leave it and check that reconciliation finishes them correctly.
 TEST_P(SwitchTest, ReconciliationFinishesTransfersInterruptedByACrash) {
   World();
+  // The row as a crash left it, and so the traffic counts, which change in
+  // the same transaction as the row.
   auto set_state = [&](const std::string& ir, const std::string& state) {
-    auto r = store_->Execute("UPDATE ipn_transactions SET state = $1, updated_ms = 0 WHERE ir = $2",
-                             std::vector<store::Value>{store::Value(state), store::Value(ir)});
+    auto tx = store_->Begin(store::Mode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto r = (*tx)->Execute("UPDATE ipn_transactions SET state = $1, updated_ms = 0 WHERE ir = $2",
+                            std::vector<store::Value>{store::Value(state), store::Value(ir)});
     ASSERT_TRUE(r.ok());
     ASSERT_EQ(r->affected, 1);
+    ASSERT_TRUE((*tx)->Execute("DELETE FROM ipn_transfer_counts").ok());
+    ASSERT_TRUE((*tx)->Execute("INSERT INTO ipn_transfer_counts (state, payee_participant, transfers) SELECT state, "
+                               "payee_participant, COUNT(*) FROM ipn_transactions GROUP BY state, payee_participant")
+                    .ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
   };
   // (a) Crashed after the payer's hold, before the state was written.
   ASSERT_TRUE(sw_->SetFault("NBE", Fault{Fault::Kind::kDown}).ok());
@@ -1029,7 +1138,7 @@ TEST_P(SwitchTest, ReconciliationFinishesTransfersInterruptedByACrash) {
   auto late = sw_->institution("NBE")->DebitHold(DebitOrder{b.ir, "1001", 20'000, 50, 3600});
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().code, "ipn.debit_fenced");
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 // A healthy in-process send is decided in one commit (the direct path); a
@@ -1101,7 +1210,7 @@ TEST_P(SwitchTest, DirectAndStepByStepSendsLeaveTheSameRecords) {
   auto settlement = sw_->CloseSettlementWindow();
   ASSERT_TRUE(settlement.ok());
   EXPECT_EQ(settlement->net_sum, 0);
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 TEST_P(SwitchTest, DirectSendWithoutEnoughForTheFeeFailsWholeAndFreesItsLimits) {
@@ -1163,7 +1272,7 @@ TEST_P(SwitchTest, DirectSendWithoutEnoughForTheFeeFailsWholeAndFreesItsLimits) 
     }
   }
   EXPECT_EQ(sw_->GetUsage("user-mona", "app")->used_today, 0);
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 // Many concurrent sends from one account that can afford only some: each
@@ -1204,7 +1313,7 @@ TEST_P(SwitchTest, ConcurrentDirectSendsNeverOverdrawAndFailuresLeaveNoHold) {
   ASSERT_TRUE(account.ok() && account->has_value());
   EXPECT_EQ((*account)->debits_pending, 0);
   EXPECT_EQ(sw_->GetUsage("user-hany", "app")->used_today, 5'000 * completed.load());
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 // The outbox writer and the caller's record run inside the send's one
@@ -1250,7 +1359,7 @@ TEST_P(SwitchTest, OutboxWriterAndCallerRowsCommitWithTheSendOrNotAtAll) {
   EXPECT_EQ(written, (std::vector<std::string>{"received"}));
   EXPECT_EQ(Available("NBE", "1001"), 1'000'000 - 100'000 - v.fee);
   sw_->SetOutboxWriter({});
-  ExpectLedgerHealthy();
+  ExpectNetworkHealthy();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SwitchTest, ::testing::ValuesIn(store::TestBackends()), store::BackendTestName);
