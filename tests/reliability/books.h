@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ipn/traffic_check.h"
 #include "ledger/ledger.h"
 
 namespace lahza::reliability {

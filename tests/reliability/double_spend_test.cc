@@ -12,6 +12,7 @@
 
 #include "books.h"
 #include "cluster.h"
+#include "ipn/switch.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "store/test_stores.h"
@@ -105,6 +106,10 @@ TEST(DoubleSpend, TwoServerProcessesOnOnePostgresNeverOverdraw) {
   auto ledger = ledger::Ledger::Open(**store);
   ASSERT_TRUE(ledger.ok());
   ExpectBooksBalance(**ledger);
+  // Both processes' writers kept the traffic counts, without a lost update.
+  auto network = ipn::Switch::Open(**store, **ledger);
+  ASSERT_TRUE(network.ok());
+  ipn::ExpectTrafficCountsEveryTransfer(**store, **network);
 }
 
 }  // namespace
