@@ -33,6 +33,7 @@
 #include "core/cairo_time.h"
 #include "http/server.h"
 #include "http/test_client.h"
+#include "core/thread_name.h"
 #include "load_generator.h"
 #include "ipn/switch.h"
 #include "writer_stats.h"
@@ -208,6 +209,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(seconds));
     stop = true;
   });
+  lahza::NameThisThread("load-gen");  // this thread, from here on: the per-thread times tell it apart
   load.Run(stop);
   timer.join();
   errors += load.transport_errors();

@@ -15,6 +15,7 @@
 #include "care/cases.h"
 #include "care/diagnosis.h"
 #include "cli/commands.h"
+#include "core/thread_name.h"
 #include "http/server.h"
 #include "ipn/switch.h"
 #include "ledger/ledger.h"
@@ -31,6 +32,7 @@ class DiagnosisRefresher {
   DiagnosisRefresher(care::CaseService& cases, int interval_ms) {
     if (interval_ms <= 0) return;
     thread_ = std::thread([this, &cases, interval_ms] {
+      NameThisThread("care-diagnose");
       std::unique_lock lock(mutex_);
       while (!stopping_) {
         if (wake_.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stopping_; })) break;

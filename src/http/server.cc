@@ -16,6 +16,8 @@
 #include <set>
 #include <thread>
 
+#include "core/thread_name.h"
+
 namespace lahza::http {
 
 namespace beast = boost::beast;
@@ -395,7 +397,12 @@ Status Server::Start() {
   if (impl_->options.blocking_threads > 0) impl_->blocking.emplace(impl_->options.blocking_threads);
   impl_->keep_running.emplace(impl_->ioc.get_executor());
   int count = Impl::ThreadCount(impl_->options);
-  for (int i = 0; i < count; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 0; i < count; ++i) {
+    impl_->threads.emplace_back([this] {
+      NameThisThread("http-loop");
+      impl_->ioc.run();
+    });
+  }
   impl_->started = true;
   return {};
 }

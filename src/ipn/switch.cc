@@ -22,6 +22,7 @@
 #include "core/ir_reference.h"
 #include "core/messages.h"
 #include "core/mobile.h"
+#include "core/thread_name.h"
 #include "ipn/internal.h"
 #include "ipn/switch_impl.h"
 #include "ledger/ledger.h"
@@ -1071,6 +1072,7 @@ void Switch::Impl::StartReconciler(std::chrono::milliseconds interval) {
   std::lock_guard lock(loop_mutex_);
   stop_ = false;
   loop_ = std::thread([this, interval] {
+    NameThisThread("ipn-reconcile");
     std::unique_lock l(loop_mutex_);
     while (!stop_) {
       l.unlock();

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/thread_name.h"
 #include "ledger/ledger.h"
 
 namespace lahza::ledger {
@@ -722,6 +723,7 @@ class Ledger::Impl {
   }
 
   void CommitLoop() {
+    NameThisThread("ledger-commit");
     std::vector<Item> batch;
     for (;;) {
       {

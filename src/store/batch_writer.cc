@@ -5,6 +5,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/thread_name.h"
+
 namespace lahza::store {
 
 namespace {
@@ -104,6 +106,7 @@ BatchWriter::Stats BatchWriter::stats() const {
 }
 
 void BatchWriter::Loop() {
+  NameThisThread("batch-writer");
   std::vector<Pending*> batch;
   for (;;) {
     {

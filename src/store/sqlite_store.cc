@@ -30,6 +30,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/thread_name.h"
 #include "store/internal.h"
 
 namespace lahza::store::internal {
@@ -334,6 +335,7 @@ class WalSyncer final : public WalSyncOwner {
   };
 
   void Loop() {
+    NameThisThread("wal-sync");
     std::unique_lock lock(mutex_);
     for (;;) {
       wake_.wait(lock, [&] { return !paused_ && (stopping_ || synced_ < owed_ || !waiting_.empty()); });
@@ -629,6 +631,7 @@ class SqliteStore final : public Store {
   // tries again. The connections keep an automatic threshold as a backstop
   // (in Connect), so the WAL stays bounded even if this thread cannot connect.
   void CheckpointLoop() {
+    NameThisThread("wal-checkpoint");
     std::unique_ptr<Connection> connection;
     std::unique_lock lock(checkpoint_mutex_);
     while (!checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(kCheckpointEveryMs), [&] { return stopping_; })) {
