@@ -33,36 +33,37 @@ constexpr std::array<uint8_t, 256> kLeads = [] {
 
 bool Continues(unsigned char c) { return (c & 0xC0) == 0x80; }
 
-// True when none of the 8 bytes at `p` needs a look of its own: all ASCII, no
-// control, no '"', no '\\' (the classic "has a byte less than n" bit tricks,
-// exact for the question "is there any"). Response bodies are mostly such
-// runs — ids, codes, times, English text — and checking them 8 bytes at a time
-// took AppendString from 6.5 % of an event loop's time to under 1 %.
-bool EightPlainBytes(const unsigned char* p) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
+// How many of the 8 bytes at `p` (which begins a character) can be written
+// as they are without a look of their own: 8, or 7 when the last is the lead
+// of a sequence that goes on past them; 0 when any needs that look. Such a
+// block holds only plain ASCII (no control, '"' or '\\') and whole 2-byte
+// UTF-8 sequences (U+0080..U+07FF, no overlong 0xC0/0xC1 lead): response
+// bodies are mostly such text — ids, codes and times, and Arabic words with
+// the spaces, digits and punctuation between them. Every test is on all 8
+// bytes at once (SWAR): the high bit of each byte of a mask says whether
+// that byte is of a kind, exactly (sums are kept from carrying into the next
+// byte). Checking a character at a time was most of the time spent writing a
+// payment's answer (it was AppendString's 27 k instructions a transfer, with
+// a check that took only all-ASCII or 4 aligned 2-byte sequences at once).
+int PlainBlock(const unsigned char* p) {
   constexpr uint64_t kHigh = 0x8080808080808080ull;
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  auto has_zero_byte = [](uint64_t x) { return ((x - kOnes) & ~x & kHigh) != 0; };
-  const bool non_ascii = (v & kHigh) != 0;
-  const bool control = ((v - kOnes * 0x20) & ~v & kHigh) != 0;
-  return !non_ascii && !control && !has_zero_byte(v ^ (kOnes * '"')) && !has_zero_byte(v ^ (kOnes * '\\'));
-}
-
-// True when the 8 bytes at `p` are four whole 2-byte UTF-8 sequences
-// (U+0080..U+07FF: a lead 0xC2..0xDF, then a continuation 0x80..0xBF each),
-// as a run of Arabic letters is. Arabic is most of a payment's answer in
-// bytes, and looking at it a character at a time was most of the time spent
-// writing strings.
-bool FourTwoByteSequences(const unsigned char* p) {
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
   uint64_t v;
   std::memcpy(&v, p, sizeof v);  // little-endian: p[0] is the lowest byte
-  // Leads (even bytes) 110xxxxx, continuations (odd bytes) 10xxxxxx.
-  if ((v & 0xC0E0C0E0C0E0C0E0ull) != 0x80C080C080C080C0ull) return false;
-  // No 0xC0 or 0xC1 lead (an overlong form): each lead has a bit in 0x1E.
-  const uint64_t lanes = v & 0x001E001E001E001Eull;
-  constexpr uint64_t kLaneOnes = 0x0001000100010001ull, kLaneHigh = 0x8000800080008000ull;
-  return ((lanes - kLaneOnes) & ~lanes & kLaneHigh) == 0;
+  auto zero_bytes = [&](uint64_t x) { return ~(((x & kLow7) + kLow7) | x) & kHigh; };
+  const uint64_t high = v & kHigh;
+  const uint64_t control = ~((v & kLow7) + kOnes * 0x60) & ~v & kHigh;  // an ASCII byte < 0x20
+  const uint64_t escaped = control | zero_bytes(v ^ (kOnes * '"')) | zero_bytes(v ^ (kOnes * '\\'));
+  const uint64_t continuation = v & ~(v << 1) & kHigh;                   // 10xxxxxx
+  const uint64_t lead = v & (v << 1) & ~(v << 2) & kHigh;                // 110xxxxx
+  const uint64_t not_overlong = ((v & (kOnes * 0x1E)) + kLow7) & kHigh;  // 0xC2.. , not 0xC0/0xC1
+  const uint64_t lead2 = lead & not_overlong;
+  // Every high byte a lead or a continuation; each lead followed by a
+  // continuation and each continuation preceded by a lead (the first byte is
+  // a character's start, so never a continuation).
+  if (escaped != 0 || high != (lead2 | continuation) || (lead2 << 8) != continuation) return 0;
+  return (lead2 >> 56) != 0 ? 7 : 8;
 }
 
 // True when `s` can be written between quotes as it is: well-formed UTF-8
@@ -74,9 +75,11 @@ bool WritableAsIs(std::string_view s) {
   const size_t n = s.size();
   size_t i = 0;
   while (i < n) {
-    if (n - i >= 8 && (EightPlainBytes(p + i) || FourTwoByteSequences(p + i))) {
-      i += 8;
-      continue;
+    if (n - i >= 8) {
+      if (const int plain = PlainBlock(p + i); plain != 0) {
+        i += plain;
+        continue;
+      }
     }
     switch (kLeads[p[i]]) {
       case 0:
@@ -108,14 +111,24 @@ bool WritableAsIs(std::string_view s) {
   return true;
 }
 
-void AppendString(std::string& out, std::string_view s) {
+// `s` as a JSON string, with `before` and `after` around it when not '\0'
+// (a member's comma and colon): one write to `out`, not one per piece.
+void AppendString(std::string& out, std::string_view s, char before = '\0', char after = '\0') {
   if (!WritableAsIs(s)) {
+    if (before != '\0') out += before;
     out += NlohmannText(json(std::string(s)));  // escapes and replacement, rare: exactly nlohmann's
+    if (after != '\0') out += after;
     return;
   }
-  out += '"';
-  out += s;
-  out += '"';
+  const size_t at = out.size();
+  out.resize(at + s.size() + 2 + (before != '\0') + (after != '\0'));
+  char* d = out.data() + at;
+  if (before != '\0') *d++ = before;
+  *d++ = '"';
+  if (!s.empty()) std::memcpy(d, s.data(), s.size());
+  d += s.size();
+  *d++ = '"';
+  if (after != '\0') *d = after;
 }
 
 template <typename Number>
@@ -200,10 +213,9 @@ JsonTextWriter& JsonTextWriter::Close(bool array) {
 
 JsonTextWriter& JsonTextWriter::Key(std::string_view name) {
   assert(!open_.empty() && !open_.back().array && !after_key_);
-  if (!open_.back().empty) out_ += ',';
+  const char comma = open_.back().empty ? '\0' : ',';
   open_.back().empty = false;
-  AppendString(out_, name);
-  out_ += ':';
+  AppendString(out_, name, comma, ':');
   after_key_ = true;
   return *this;
 }

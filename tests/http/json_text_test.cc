@@ -106,6 +106,32 @@ TEST(JsonTextTest, EveryByteIsSeenAtEveryOffsetOfAnArabicRun) {
   }
 }
 
+// Arabic words with the spaces, digits and punctuation between them are
+// checked 8 bytes at a time as well, wherever the characters fall in a block
+// (a block may stop short of a character's last byte): every byte value at
+// every offset of such text, and every pair of byte values at once (each
+// mask of the check, and the lead that ends a block, is seen).
+TEST(JsonTextTest, EveryByteIsSeenInArabicWordsWithSpacesAndDigits) {
+  const std::string words = "\xd8\xb9 \xd9\x84\xd9\x8a 3 \xd9\xa3.\xd8\xac";  // "ع لي 3 ٣.ج"
+  const std::string text = words + words;
+  for (size_t at = 0; at <= text.size(); ++at) {
+    for (int b = 0; b < 256; ++b) {
+      std::string changed = text;
+      changed.insert(at, 1, static_cast<char>(b));
+      ASSERT_EQ(JsonText(json(changed)), Reference(json(changed))) << "byte " << b << " at " << at;
+    }
+  }
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      for (size_t at : {size_t{3}, size_t{6}}) {
+        std::string changed = text;
+        changed.insert(at, {static_cast<char>(a), static_cast<char>(b)});
+        ASSERT_EQ(JsonText(json(changed)), Reference(json(changed))) << "bytes " << a << " " << b << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(JsonTextTest, RandomDocumentsMatchNlohmann) {
   std::mt19937_64 random(20261126);
   for (int i = 0; i < 20'000; ++i) {
