@@ -26,7 +26,7 @@ std::string JsonText(const nlohmann::json& value);
 // (String, Int, Value, a Begin...End pair) follows a Key inside an object.
 class JsonTextWriter {
  public:
-  JsonTextWriter() { out_.reserve(4096); }  // a transaction's text: ≈ 2.5 KiB
+  JsonTextWriter() : out_(4096, '\0') {}  // a transaction's text: ≈ 2.5 KiB
 
   JsonTextWriter& BeginObject() { return Open(false); }
   JsonTextWriter& EndObject() { return Close(false); }
@@ -44,11 +44,18 @@ class JsonTextWriter {
   JsonTextWriter& Open(bool array);
   JsonTextWriter& Close(bool array);
   void BeforeValue();
+  // The text is written into out_'s own bytes, past the used_ ones, in one
+  // piece per member: growing a string a character or a piece at a time
+  // cost more than checking what was written.
+  char* Room(size_t n);  // at least n bytes to write into at the end
+  void Put(char c);
+  void PutString(std::string_view s, char before, char after);  // '\0': none
   struct Level {
     bool array;  // else an object
     bool empty;  // nothing written in it yet
   };
-  std::string out_;
+  std::string out_;  // its first used_ bytes are the text
+  size_t used_ = 0;
   std::vector<Level> open_;
   bool after_key_ = false;
 };

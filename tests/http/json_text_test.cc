@@ -132,6 +132,26 @@ TEST(JsonTextTest, EveryByteIsSeenInArabicWordsWithSpacesAndDigits) {
   }
 }
 
+// Strings are checked 16 bytes at a time, a short one (most keys and codes)
+// in one padded block and a long one's last bytes in a block that overlaps
+// the ones before: every length up to three blocks, cut anywhere (a
+// character cut short at the end included), each with every byte value
+// after it.
+TEST(JsonTextTest, EveryLengthAndEveryLastByteIsSeen) {
+  const std::string words = "\xd8\xb9 \xd9\x84\xd9\x8a 3 \xd9\xa3.\xd8\xac";  // "ع لي 3 ٣.ج"
+  const std::string text = words + "abc" + words + words;
+  for (size_t length = 0; length <= 50; ++length) {
+    for (size_t shift = 0; shift <= 1; ++shift) {
+      const std::string cut = text.substr(shift, length);
+      ASSERT_EQ(JsonText(json(cut)), Reference(json(cut))) << "length " << length;
+      for (int b = 0; b < 256; ++b) {
+        const std::string changed = cut + static_cast<char>(b);
+        ASSERT_EQ(JsonText(json(changed)), Reference(json(changed))) << "length " << length << " then " << b;
+      }
+    }
+  }
+}
+
 TEST(JsonTextTest, RandomDocumentsMatchNlohmann) {
   std::mt19937_64 random(20261126);
   for (int i = 0; i < 20'000; ++i) {
