@@ -186,8 +186,22 @@ bool WritableAsIs(std::string_view s) {
   return true;
 }
 
-// `s` as a JSON string, with `before` and `after` around it when not '\0'
-// (a member's comma and colon): one write to `out`, not one per piece.
+// Writes `s` between quotes at `d`, with `before` and `after` around it when
+// not '\0' (a member's comma and colon), for a string WritableAsIs: one
+// write, not one per piece. `d` has room for s.size() + 4 bytes. Returns the
+// end of what it wrote.
+char* WriteQuoted(char* d, std::string_view s, char before, char after) {
+  if (before != '\0') *d++ = before;
+  *d++ = '"';
+  if (!s.empty()) std::memcpy(d, s.data(), s.size());
+  d += s.size();
+  *d++ = '"';
+  if (after != '\0') *d++ = after;
+  return d;
+}
+
+// `s` as a JSON string at the end of `out`, with `before` and `after` as
+// WriteQuoted has them.
 void AppendString(std::string& out, std::string_view s, char before = '\0', char after = '\0') {
   if (!WritableAsIs(s)) {
     if (before != '\0') out += before;
@@ -196,14 +210,8 @@ void AppendString(std::string& out, std::string_view s, char before = '\0', char
     return;
   }
   const size_t at = out.size();
-  out.resize(at + s.size() + 2 + (before != '\0') + (after != '\0'));
-  char* d = out.data() + at;
-  if (before != '\0') *d++ = before;
-  *d++ = '"';
-  if (!s.empty()) std::memcpy(d, s.data(), s.size());
-  d += s.size();
-  *d++ = '"';
-  if (after != '\0') *d = after;
+  out.resize(at + s.size() + 4);
+  out.resize(static_cast<size_t>(WriteQuoted(out.data() + at, s, before, after) - out.data()));
 }
 
 template <typename Number>
@@ -276,15 +284,8 @@ void JsonTextWriter::PutString(std::string_view s, char before, char after) {
     used_ += text.size();
     return;
   }
-  char* d = Room(s.size() + 4);  // with the quotes, and room for `before` and `after`
-  char* const start = d;
-  if (before != '\0') *d++ = before;
-  *d++ = '"';
-  if (!s.empty()) std::memcpy(d, s.data(), s.size());
-  d += s.size();
-  *d++ = '"';
-  if (after != '\0') *d++ = after;
-  used_ += static_cast<size_t>(d - start);
+  char* const start = Room(s.size() + 4);
+  used_ += static_cast<size_t>(WriteQuoted(start, s, before, after) - start);
 }
 
 void JsonTextWriter::BeforeValue() {
