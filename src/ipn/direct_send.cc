@@ -259,9 +259,14 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
     auto count = tx.Execute("UPDATE ipn_windows SET entries = entries + $1 WHERE id = $2",
                             std::vector<store::Value>{V(static_cast<int64_t>(settlement.size())), window_id});
     if (!count.ok()) return count.error();
-    for (store::Row& row : settlement) row[2] = window_id;
+    internal::SettlementFlows flows;
+    for (store::Row& row : settlement) {
+      row[2] = window_id;
+      flows.Add(store::AsInt(window_id), store::AsText(row[3]), store::AsText(row[4]), store::AsInt(row[5]));
+    }
     auto ins = tx.InsertMany("ipn_settlement_entries", SettlementColumns(), settlement);
     if (!ins.ok()) return ins.error();
+    LAHZA_TRY(flows.Apply(tx));
   }
   // 4. Whoever keeps rows of their own about these sends, in this same commit:
   // the caller's rows first, with the payer's notice (the app files it on

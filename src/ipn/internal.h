@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "core/result.h"
 #include "ipn/institution.h"
@@ -85,6 +86,25 @@ class TrafficCount {
   std::map<int64_t, Second> seconds_;  // Unix second -> events in it
 };
 Result<TrafficStats> ReadTraffic(store::Transaction& tx, int64_t now_ms);
+
+// What each participant owes another in a settlement window, kept with the
+// entries (ipn_window_flows; settlement.cc) in the transaction that adds
+// them, so that a window's report and its close read a row per pair of
+// participants, not every entry. Gathered per batch, written in key order:
+// every writer holds the open window's row first, so they never wait on
+// each other here.
+class SettlementFlows {
+ public:
+  void Add(int64_t window_id, const std::string& from, const std::string& to, int64_t amount);
+  Status Apply(store::Transaction& tx) const;
+
+ private:
+  struct Flow {
+    int64_t entries = 0;
+    int64_t amount = 0;
+  };
+  std::map<std::tuple<int64_t, std::string, std::string>, Flow> flows_;
+};
 
 // The policy as stored in ipn_policy.body (policy.cc). Decoding validates:
 // ipn.policy_invalid for a row that is unreadable or breaks the rules.

@@ -5,8 +5,11 @@
 // must sum to zero, and posts them in the ledger: debtors' settlement
 // accounts at the central bank pay into a pool that pays the creditors, and
 // the same for the participants' clearing accounts, so both pools return to
-// zero — the invariant is visible in the ledger too.
+// zero — the invariant is visible in the ledger too. A window's report and
+// its close read its flows (ipn_window_flows: per pair of participants, the
+// entries and their sum, kept with the entries), never every entry.
 #include <map>
+#include <tuple>
 
 #include "ipn/internal.h"
 #include "ipn/switch_impl.h"
@@ -18,21 +21,23 @@ using internal::V;
 
 namespace {
 
-std::vector<SettlementPosition> Positions(const std::vector<store::Row>& entries, const Directory& directory) {
+// A window's flows as ReadFlows gives them: (from, to, entries, amount).
+std::vector<SettlementPosition> Positions(const std::vector<store::Row>& flows, const Directory& directory) {
   std::map<std::string, SettlementPosition> by_code;
   for (const Participant& p : directory.participants()) by_code[p.code].participant = p.code;
-  for (const auto& e : entries) {
-    const std::string& from = store::AsText(e[0]);
-    const std::string& to = store::AsText(e[1]);
-    int64_t amount = store::AsInt(e[2]);
+  for (const auto& f : flows) {
+    const std::string& from = store::AsText(f[0]);
+    const std::string& to = store::AsText(f[1]);
+    const int64_t entries = store::AsInt(f[2]);
+    const int64_t amount = store::AsInt(f[3]);
     auto& payer = by_code[from];
     payer.participant = from;
-    payer.sent_count += 1;
+    payer.sent_count += entries;
     payer.sent_amount += amount;
     payer.net -= amount;
     auto& payee = by_code[to];
     payee.participant = to;
-    payee.received_count += 1;
+    payee.received_count += entries;
     payee.received_amount += amount;
     payee.net += amount;
   }
@@ -41,18 +46,29 @@ std::vector<SettlementPosition> Positions(const std::vector<store::Row>& entries
   return out;
 }
 
-std::vector<BilateralObligation> Bilateral(const std::vector<store::Row>& entries) {
-  std::map<std::pair<std::string, std::string>, BilateralObligation> by_pair;
-  for (const auto& e : entries) {
-    auto& b = by_pair[{store::AsText(e[0]), store::AsText(e[1])}];
-    b.from = store::AsText(e[0]);
-    b.to = store::AsText(e[1]);
-    b.count += 1;
-    b.amount += store::AsInt(e[2]);
-  }
+std::vector<BilateralObligation> Bilateral(const std::vector<store::Row>& flows) {
   std::vector<BilateralObligation> out;
-  for (auto& [key, b] : by_pair) out.push_back(b);
+  for (const auto& f : flows) {
+    out.push_back({store::AsText(f[0]), store::AsText(f[1]), store::AsInt(f[2]), store::AsInt(f[3])});
+  }
   return out;
+}
+
+// A window's flows, by (from, to): a row per pair of participants that moved
+// money in it, however many entries.
+Result<std::vector<store::Row>> ReadFlows(store::Transaction& tx, int64_t window_id) {
+  auto rows = tx.Execute(
+      "SELECT from_participant, to_participant, entries, amount FROM ipn_window_flows WHERE window_id = $1 "
+      "ORDER BY from_participant, to_participant",
+      std::vector<store::Value>{V(window_id)});
+  if (!rows.ok()) return rows.error();
+  return std::move(rows->rows);
+}
+
+const std::vector<std::string>& FlowColumns() {
+  static const std::vector<std::string> columns{"window_id", "from_participant", "to_participant", "entries",
+                                                "amount"};
+  return columns;
 }
 
 int64_t NetSum(const std::vector<SettlementPosition>& positions) {
@@ -62,6 +78,31 @@ int64_t NetSum(const std::vector<SettlementPosition>& positions) {
 }
 
 }  // namespace
+
+namespace internal {
+
+void SettlementFlows::Add(int64_t window_id, const std::string& from, const std::string& to, int64_t amount) {
+  Flow& flow = flows_[{window_id, from, to}];
+  flow.entries += 1;
+  flow.amount += amount;
+}
+
+Status SettlementFlows::Apply(store::Transaction& tx) const {
+  if (flows_.empty()) return {};
+  std::vector<store::Row> rows;
+  rows.reserve(flows_.size());
+  for (const auto& [key, flow] : flows_) {
+    rows.push_back({V(std::get<0>(key)), V(std::get<1>(key)), V(std::get<2>(key)), V(flow.entries), V(flow.amount)});
+  }
+  auto up = tx.InsertMany("ipn_window_flows", FlowColumns(), rows,
+                          "ON CONFLICT (window_id, from_participant, to_participant) DO UPDATE SET "
+                          "entries = ipn_window_flows.entries + excluded.entries, "
+                          "amount = ipn_window_flows.amount + excluded.amount");
+  if (!up.ok()) return up.error();
+  return {};
+}
+
+}  // namespace internal
 
 Result<int64_t> Switch::Impl::OpenWindowId() {
   auto rows = store_.Execute("SELECT id FROM ipn_windows WHERE status = 'open'", {}, store::Mode::kRead);
@@ -99,11 +140,9 @@ Result<SettlementReport> Switch::Impl::CloseSettlementWindow() {
         "INSERT INTO ipn_windows (id, status, opened_ms, closed_ms, entries) VALUES ($1, 'open', $2, 0, 0)",
         std::vector<store::Value>{V(id + 1), V(now)});
     if (!next.ok()) return next.error();
-    auto entries = tx.Execute(
-        "SELECT from_participant, to_participant, amount FROM ipn_settlement_entries WHERE window_id = $1",
-        std::vector<store::Value>{V(id)});
-    if (!entries.ok()) return entries.error();
-    auto positions = Positions(entries->rows, options_.directory);
+    auto flows = ReadFlows(tx, id);
+    if (!flows.ok()) return flows.error();
+    auto positions = Positions(*flows, options_.directory);
     if (NetSum(positions) != 0) return Error("ipn.internal", "net positions do not sum to zero");
     std::vector<store::Row> rows;
     for (const auto& p : positions) {
@@ -174,12 +213,11 @@ Result<SettlementReport> Switch::Impl::GetSettlementReport(int64_t window_id) {
   report.status = store::AsText(window->rows[0][0]);
   report.opened_ms = store::AsInt(window->rows[0][1]);
   report.closed_ms = store::AsInt(window->rows[0][2]);
-  auto entries = (*tx)->Execute(
-      "SELECT from_participant, to_participant, amount FROM ipn_settlement_entries WHERE window_id = $1", key);
-  if (!entries.ok()) return entries.error();
-  report.bilateral = Bilateral(entries->rows);
+  auto flows = ReadFlows(**tx, window_id);
+  if (!flows.ok()) return flows.error();
+  report.bilateral = Bilateral(*flows);
   if (report.status == "open") {
-    report.positions = Positions(entries->rows, options_.directory);  // live, so far
+    report.positions = Positions(*flows, options_.directory);  // live, so far
   } else {
     auto rows = (*tx)->Execute(
         "SELECT participant, sent_count, sent_amount, received_count, received_amount, net "

@@ -522,6 +522,11 @@ Result<bool> Switch::Impl::Transition(const std::string& ir, std::initializer_li
             std::vector<store::Value>{V(ir), V(change.settlement_kind), window->rows[0][0], V(from_p), V(to_p),
                                       V(v.amount)});
         if (!ins.ok()) return ins.error();
+        if (ins->affected == 1) {
+          internal::SettlementFlows flow;
+          flow.Add(store::AsInt(window->rows[0][0]), from_p, to_p, v.amount);
+          LAHZA_TRY(flow.Apply(tx));
+        }
       }
     }
 

@@ -250,6 +250,33 @@ TEST_P(IpnSchemaTest, TheLastMinuteRingReusesItsRowsAndNeverGoesBack) {
   EXPECT_EQ(traffic->total, 7);  // the levels count every transfer, whenever
 }
 
+// Migration 9: each window's flows start from the entries already there, a
+// row per pair of participants with the entries counted and summed.
+TEST_P(IpnSchemaTest, SettlementFlowsStartFromTheEntriesThere) {
+  ASSERT_TRUE(internal::MigrateIpn(*store_, 8).ok());
+  int n = 0;
+  for (auto [window, from, to, amount] : {std::tuple{int64_t{1}, "NBE", "CIB", int64_t{1'000}}, {1, "NBE", "CIB", 250}, {1, "CIB", "NBE", 70},
+                                          {2, "NBE", "CIB", 5}, {2, "BM", "QNB", 3'000'000'000'000}}) {
+    ASSERT_TRUE(store_->Execute("INSERT INTO ipn_settlement_entries (ir, kind, window_id, from_participant, "
+                                "to_participant, amount) VALUES ($1, 'transfer', $2, $3, $4, $5)",
+                                std::vector<Value>{Value("IR" + std::to_string(++n)), Value(int64_t{window}),
+                                                   Value(std::string(from)), Value(std::string(to)),
+                                                   Value(int64_t{amount})})
+                    .ok());
+  }
+  ASSERT_TRUE(internal::MigrateIpn(*store_).ok());
+  auto rows = store_->Execute("SELECT window_id, from_participant, to_participant, entries, amount "
+                              "FROM ipn_window_flows ORDER BY window_id, from_participant, to_participant",
+                              {}, store::Mode::kRead);
+  ASSERT_TRUE(rows.ok()) << rows.error().detail;
+  auto row = [](int64_t window, const char* from, const char* to, int64_t entries, int64_t amount) {
+    return store::Row{Value(window), Value(std::string(from)), Value(std::string(to)), Value(entries), Value(amount)};
+  };
+  EXPECT_EQ(rows->rows, (std::vector<store::Row>{row(1, "CIB", "NBE", 1, 70), row(1, "NBE", "CIB", 2, 1'250),
+                                                 row(2, "BM", "QNB", 1, 3'000'000'000'000),
+                                                 row(2, "NBE", "CIB", 1, 5)}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IpnSchemaTest, ::testing::ValuesIn(store::TestBackends()),
                          store::BackendTestName);
 

@@ -20,7 +20,7 @@
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "store/test_stores.h"
-#include "ipn/traffic_check.h"
+#include "ipn/maintained_counts.h"
 
 namespace lahza::ipn {
 namespace {
@@ -107,8 +107,8 @@ class SwitchTest : public ::testing::TestWithParam<std::string> {
     return sent.ok() ? *sent : TransactionView{};
   }
 
-  // The ledger's invariants, and the traffic counts the switch keeps with
-  // every state change against a count of the transactions themselves.
+  // The ledger's invariants, and what the switch keeps counted with every
+  // change (traffic counts, settlement flows) against the rows it counts.
   void ExpectNetworkHealthy() {
     auto check = ledger_->CheckInvariants();
     EXPECT_TRUE(check.ok()) << check.error().detail;
@@ -116,7 +116,7 @@ class SwitchTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(totals.ok());
     EXPECT_EQ(totals->debits_posted, totals->credits_posted);
     EXPECT_EQ(totals->debits_pending, totals->credits_pending);
-    ExpectTrafficCountsEveryTransfer();
+    ipn::ExpectMaintainedCountsMatch(*store_, *sw_);
   }
 
   static int64_t NowMs() {

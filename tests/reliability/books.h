@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ipn/traffic_check.h"
+#include "ipn/maintained_counts.h"
 #include "ledger/ledger.h"
 
 namespace lahza::reliability {

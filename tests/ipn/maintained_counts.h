@@ -1,7 +1,9 @@
-// The traffic counts the switch keeps with every state change
-// (Switch::Traffic, src/ipn/traffic.cc) against a count of the transactions
-// themselves: the switch's tests check it after every kind of flow, the
-// reliability tests after crashes and after two processes wrote at once.
+// What the switch keeps counted as it goes, against a count of the rows
+// counted: the traffic counts (Switch::Traffic, src/ipn/traffic.cc) against
+// the transactions, and each settlement window's flows (ipn_window_flows)
+// against its entries. The switch's tests check them after every kind of
+// flow, the reliability tests after crashes and after two processes wrote at
+// once.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "ipn/switch.h"
@@ -45,6 +48,28 @@ inline void ExpectTrafficCountsEveryTransfer(store::Store& store, Switch& networ
   std::map<std::string, std::pair<int64_t, int64_t>> counted_payees;
   for (const TrafficStats::Payee& p : traffic->by_payee) counted_payees[p.participant] = {p.completed, p.failed};
   EXPECT_EQ(counted_payees, by_payee);
+}
+
+inline void ExpectSettlementFlowsMatchEntries(store::Store& store) {
+  auto aggregate = [&](const char* sql) {
+    std::map<std::tuple<int64_t, std::string, std::string>, std::pair<int64_t, int64_t>> out;
+    auto rows = store.Execute(sql, {}, store::Mode::kRead);
+    EXPECT_TRUE(rows.ok()) << rows.error().detail;
+    if (!rows.ok()) return out;
+    for (const store::Row& r : rows->rows) {
+      out[{store::AsInt(r[0]), store::AsText(r[1]), store::AsText(r[2])}] = {store::AsInt(r[3]), store::AsInt(r[4])};
+    }
+    return out;
+  };
+  EXPECT_EQ(aggregate("SELECT window_id, from_participant, to_participant, entries, amount FROM ipn_window_flows "
+                      "WHERE entries <> 0"),
+            aggregate("SELECT window_id, from_participant, to_participant, COUNT(*), SUM(amount) "
+                      "FROM ipn_settlement_entries GROUP BY window_id, from_participant, to_participant"));
+}
+
+inline void ExpectMaintainedCountsMatch(store::Store& store, Switch& network) {
+  ExpectTrafficCountsEveryTransfer(store, network);
+  ExpectSettlementFlowsMatchEntries(store);
 }
 
 }  // namespace lahza::ipn
