@@ -238,6 +238,7 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
   // 3. The switch's records. The timeline and the notifications follow from
   // the row (DirectSteps, DirectNotifications): nothing to write for them.
   std::vector<store::Row> settlement;
+  internal::SettlementFlows flows;
   for (SendRecord* rp : direct_batch_) {
     SendRecord& r = *rp;
     if (!r.error_code.empty()) {
@@ -252,18 +253,14 @@ Status Switch::Impl::FinishDirectSends(store::Transaction& tx) {
       if (!up.ok()) return up.error();
       continue;
     }
-    settlement.push_back(store::Row{V(r.ir), V("transfer"), store::Value(int64_t{0}), V(r.request->payer_participant),
+    settlement.push_back(store::Row{V(r.ir), V("transfer"), window_id, V(r.request->payer_participant),
                                     V(r.route->participant), V(r.request->amount)});
+    flows.Add(store::AsInt(window_id), r.request->payer_participant, r.route->participant, r.request->amount);
   }
   if (!settlement.empty()) {
     auto count = tx.Execute("UPDATE ipn_windows SET entries = entries + $1 WHERE id = $2",
                             std::vector<store::Value>{V(static_cast<int64_t>(settlement.size())), window_id});
     if (!count.ok()) return count.error();
-    internal::SettlementFlows flows;
-    for (store::Row& row : settlement) {
-      row[2] = window_id;
-      flows.Add(store::AsInt(window_id), store::AsText(row[3]), store::AsText(row[4]), store::AsInt(row[5]));
-    }
     auto ins = tx.InsertMany("ipn_settlement_entries", SettlementColumns(), settlement);
     if (!ins.ok()) return ins.error();
     LAHZA_TRY(flows.Apply(tx));

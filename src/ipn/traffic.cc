@@ -16,8 +16,9 @@
 //   the one kSlots seconds older, so the table never grows and the minute's
 //   read is 60 rows.
 //
-// A batch of direct sends writes both tables once (FinishDirectSends), so the
-// hot path pays two statements a batch, not two per transfer.
+// The switch's writer gathers a batch's changes and writes both tables once,
+// in its finish hook (Switch::Impl::FinishBatch), so the hot path pays two
+// statements a batch, not two per transfer.
 #include <algorithm>
 #include <cassert>
 
