@@ -1,6 +1,8 @@
-// The two patches cmake/sqlite.cmake applies to SQLite: the WAL checksum
-// computed a block at a time, and the spare page number of a B-tree balance.
-// Each must leave what SQLite writes exactly as it was.
+// The three patches cmake/sqlite.cmake applies to SQLite: the WAL checksum
+// computed a block at a time, the spare page number of a B-tree balance, and
+// a reader that keeps the cached pages no commit has changed. The first two
+// must leave what SQLite writes exactly as it was; the third, what a reader
+// reads.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -218,6 +221,185 @@ TEST(SqlitePatchesTest, BalancesThatReorderPagesKeepTheDatabaseWhole) {
   EXPECT_EQ(QueryInt(fresh.db, "SELECT count(*) FROM t"), rows);
   EXPECT_EQ(QueryInt(fresh.db, "SELECT count(*) FROM t INDEXED BY t_v"), rows);
   EXPECT_EQ(QueryInt(fresh.db, "SELECT total(length(v)) FROM t"), value_bytes);
+}
+
+// What a connection reads of the test table, in one read transaction: every
+// row in key order and the keys in the order of the second index, so that a
+// stale page of the table or of the index shows up as a difference.
+std::string Contents(sqlite3* db) {
+  Exec(db, "BEGIN");
+  std::string contents = QueryText(db, "SELECT count(*) || '|' || coalesce(group_concat(k || ':' || n || ':' || v, ','), '') "
+                                       "FROM (SELECT k, n, v FROM t ORDER BY k)") +
+                         "|" + QueryText(db, "SELECT coalesce(group_concat(k, ','), '') FROM "
+                                             "(SELECT k FROM t INDEXED BY t_n ORDER BY n, k)");
+  Exec(db, "COMMIT");
+  return contents;
+}
+
+// The third patch: between two of a reader's read transactions another
+// connection changes the database in every way it can — updates, inserts that
+// split pages, deletes, a database that shrinks, checkpoints of each kind
+// (one that restarts the WAL, one that truncates it), more commits than the
+// reader's cache has pages, the reader's own writes, a reader that sat on an
+// old snapshot — and each time the reader, its cache warm from the last read,
+// reads exactly what a connection opened afresh reads.
+TEST(SqlitePatchesTest, AReaderWithAWarmCacheReadsEveryCommitExactly) {
+  ScratchFolder folder("lahza-kept-pages");
+  const std::string path = (folder.path / "k.db").string();
+  Connection writer(path);
+  Exec(writer.db, "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0");
+  Exec(writer.db, "PRAGMA synchronous=OFF");  // the reader's cache is the subject, not durability
+  Exec(writer.db, "CREATE TABLE t (k INTEGER PRIMARY KEY, n INTEGER NOT NULL, v TEXT NOT NULL); CREATE INDEX t_n ON t (n)");
+  Connection reader(path), checkpointer(path);
+  Exec(reader.db, "PRAGMA cache_size=300");
+  std::mt19937 random(20261127);
+  int64_t next_key = 1;
+  auto value = [&] { return std::string(30 + random() % 400, static_cast<char>('a' + random() % 26)); };
+  auto insert = [&](sqlite3* db, int count) {
+    std::string sql = "INSERT INTO t (k, n, v) VALUES ";
+    for (int i = 0; i < count; ++i) {
+      sql += (i ? ",(" : "(") + std::to_string(next_key++) + "," + std::to_string(random() % 100000) + ",'" + value() + "')";
+    }
+    Exec(db, sql);
+  };
+  auto update = [&](sqlite3* db, int count) {
+    for (int i = 0; i < count; ++i) {
+      Exec(db, "UPDATE t SET n = " + std::to_string(random() % 100000) + ", v = '" + value() + "' WHERE k = " +
+                   std::to_string(1 + random() % next_key));
+    }
+  };
+  insert(writer.db, 1500);
+  std::set<std::string> kinds_seen;
+  for (int round = 0; round < 400; ++round) {
+    const std::string before = Contents(reader.db);
+    std::string kind;
+    switch (random() % 10) {
+      case 0: kind = "update"; update(writer.db, 1 + random() % 8); break;
+      case 1: kind = "insert"; insert(writer.db, 10 + random() % 60); break;
+      case 2: {
+        kind = "delete and shrink";
+        const int64_t from = 1 + random() % next_key;
+        Exec(writer.db, "DELETE FROM t WHERE k BETWEEN " + std::to_string(from) + " AND " + std::to_string(from + 150));
+        Exec(writer.db, "PRAGMA incremental_vacuum");
+        break;
+      }
+      case 3: {
+        static const char* const kModes[] = {"PASSIVE", "FULL", "RESTART", "TRUNCATE"};
+        const char* mode = kModes[random() % 4];
+        kind = std::string("checkpoint ") + mode;
+        Exec(checkpointer.db, std::string("PRAGMA wal_checkpoint(") + mode + ")");
+        if (random() % 2) update(writer.db, 3);  // the first commits of a restarted WAL
+        break;
+      }
+      case 4: {
+        kind = "many commits";
+        for (int c = 0; c < 120; ++c) update(writer.db, 3);
+        break;
+      }
+      case 5: kind = "the reader's own commit"; update(reader.db, 2); update(writer.db, 1); break;
+      case 6: {
+        kind = "a reader on an old snapshot";
+        Exec(reader.db, "BEGIN");
+        const int64_t rows = QueryInt(reader.db, "SELECT count(*) FROM t");
+        insert(writer.db, 40);
+        update(writer.db, 4);
+        ASSERT_EQ(QueryInt(reader.db, "SELECT count(*) FROM t"), rows) << "round " << round;
+        Exec(reader.db, "COMMIT");
+        break;
+      }
+      case 7: kind = "nothing"; break;
+      default: kind = "update and insert"; update(writer.db, 2); insert(writer.db, 5); break;
+    }
+    kinds_seen.insert(kind);
+    if (round % 100 == 99) {
+      kind += ", then far more frames than the reader's cache has pages";
+      for (int c = 0; c < 1500; ++c) update(writer.db, 1);
+    }
+    Connection fresh(path);
+    const std::string want = Contents(fresh.db);
+    ASSERT_EQ(Contents(reader.db), want) << "round " << round << ", after: " << kind;
+    if (kind == "nothing") {
+      ASSERT_EQ(want, before);
+    }
+  }
+  EXPECT_EQ(kinds_seen.size(), 12u);  // every kind, each checkpoint mode included
+  EXPECT_EQ(QueryText(reader.db, "PRAGMA integrity_check"), "ok");
+}
+
+// Page cache misses of a connection since the last call.
+int64_t CacheMisses(sqlite3* db) {
+  int current = 0, highest = 0;
+  EXPECT_EQ(sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_MISS, &current, &highest, /*reset=*/1), SQLITE_OK);
+  return current;
+}
+
+// The third patch's point: a commit elsewhere costs a reader only the pages it
+// changed, not its whole cache.
+TEST(SqlitePatchesTest, AReaderKeepsThePagesNoCommitChanged) {
+#ifndef LAHZA_SQLITE_PATCHED
+  GTEST_SKIP() << "SQLite is built without Lahza's patches";
+#endif
+  ScratchFolder folder("lahza-kept-pages");
+  const std::string path = (folder.path / "k.db").string();
+  Connection writer(path);
+  Exec(writer.db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=OFF");
+  Exec(writer.db, "CREATE TABLE big (k INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE TABLE small (n INTEGER)");
+  Exec(writer.db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 3000) "
+                  "INSERT INTO big SELECT i, hex(randomblob(100)) FROM r; INSERT INTO small VALUES (0)");
+  Connection reader(path);
+  const std::string sum = "SELECT total(length(v)) FROM big";
+  EXPECT_EQ(QueryInt(reader.db, sum), 3000 * 200);
+  const int64_t cold = CacheMisses(reader.db);
+  EXPECT_GT(cold, 100);  // every page of the table
+
+  Exec(writer.db, "UPDATE small SET n = n + 1");
+  EXPECT_EQ(QueryInt(reader.db, sum), 3000 * 200);
+  EXPECT_LE(CacheMisses(reader.db), 1) << "a commit to another table emptied the reader's cache";
+
+  Exec(writer.db, "UPDATE big SET v = 'x' WHERE k = 1500");
+  EXPECT_EQ(QueryInt(reader.db, sum), 3000 * 200 - 199);
+  const int64_t after_one_row = CacheMisses(reader.db);
+  EXPECT_GE(after_one_row, 1);  // the changed leaf, read anew
+  EXPECT_LE(after_one_row, 3);
+
+  // Far more frames than pages cached (5,000 frames, ~150 pages), though they
+  // change one page: reading the pages back costs less than looking up every
+  // frame, and the whole cache goes, as it did before the patch.
+  for (int c = 0; c < 5000; ++c) Exec(writer.db, "UPDATE small SET n = n + 1");
+  EXPECT_EQ(QueryInt(reader.db, sum), 3000 * 200 - 199);
+  EXPECT_GT(CacheMisses(reader.db), 100);
+}
+
+// The third patch within one WAL and across its restart: frame numbers start
+// over after a checkpoint restarts the WAL, so a reader whose last snapshot
+// ended at frame 1 must not take frames 2 and later of the new WAL for all that
+// changed since — frame 1 of the new WAL changed a page too.
+TEST(SqlitePatchesTest, AReaderSeesTheCommitsOfARestartedWal) {
+  ScratchFolder folder("lahza-kept-pages");
+  const std::string path = (folder.path / "r.db").string();
+  Connection writer(path);
+  Exec(writer.db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0");
+  // Rows of ~1,000 bytes: three to a page, so rows 1, 100 and 200 are on different leaves.
+  Exec(writer.db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  Exec(writer.db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 300) "
+                  "INSERT INTO t SELECT i, printf('%.1000c', 'a') FROM r");
+  Connection reader(path), checkpointer(path);
+  const std::string values = "SELECT group_concat(substr(v, 1, 1), '') FROM (SELECT v FROM t WHERE k IN (1, 100, 200) ORDER BY k)";
+  std::string want = "aaa";
+  for (const char* mode : {"RESTART", "TRUNCATE"}) {
+    SCOPED_TRACE(mode);
+    Exec(checkpointer.db, "PRAGMA wal_checkpoint(TRUNCATE)");  // an empty WAL
+    ASSERT_EQ(QueryText(reader.db, values), want);             // every leaf in the reader's cache
+    want[0] = mode[0] == 'R' ? 'b' : 'e';
+    Exec(writer.db, std::string("UPDATE t SET v = printf('%.1000c', '") + want[0] + "') WHERE k = 1");  // frame 1
+    ASSERT_EQ(QueryText(reader.db, values), want);  // the reader's snapshot now ends at frame 1
+    Exec(checkpointer.db, std::string("PRAGMA wal_checkpoint(") + mode + ")");
+    want[1] = mode[0] == 'R' ? 'c' : 'f';
+    want[2] = mode[0] == 'R' ? 'd' : 'g';
+    Exec(writer.db, std::string("UPDATE t SET v = printf('%.1000c', '") + want[1] + "') WHERE k = 100");  // frame 1 anew
+    Exec(writer.db, std::string("UPDATE t SET v = printf('%.1000c', '") + want[2] + "') WHERE k = 200");  // frame 2
+    ASSERT_EQ(QueryText(reader.db, values), want);
+  }
 }
 
 }  // namespace
