@@ -333,6 +333,14 @@ int64_t CacheMisses(sqlite3* db) {
   return current;
 }
 
+// Creates `table` (k INTEGER PRIMARY KEY, v TEXT) holding rows 1..rows, each v
+// the SQL expression `value`.
+void FillTable(sqlite3* db, const std::string& table, int rows, const std::string& value) {
+  Exec(db, "CREATE TABLE " + table + " (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  Exec(db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < " + std::to_string(rows) +
+               ") INSERT INTO " + table + " SELECT i, " + value + " FROM r");
+}
+
 // The third patch's point: a commit elsewhere costs a reader only the pages it
 // changed, not its whole cache.
 TEST(SqlitePatchesTest, AReaderKeepsThePagesNoCommitChanged) {
@@ -343,9 +351,8 @@ TEST(SqlitePatchesTest, AReaderKeepsThePagesNoCommitChanged) {
   const std::string path = (folder.path / "k.db").string();
   Connection writer(path);
   Exec(writer.db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=OFF");
-  Exec(writer.db, "CREATE TABLE big (k INTEGER PRIMARY KEY, v TEXT NOT NULL); CREATE TABLE small (n INTEGER)");
-  Exec(writer.db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 3000) "
-                  "INSERT INTO big SELECT i, hex(randomblob(100)) FROM r; INSERT INTO small VALUES (0)");
+  FillTable(writer.db, "big", 3000, "hex(randomblob(100))");
+  Exec(writer.db, "CREATE TABLE small (n INTEGER); INSERT INTO small VALUES (0)");
   Connection reader(path);
   const std::string sum = "SELECT total(length(v)) FROM big";
   EXPECT_EQ(QueryInt(reader.db, sum), 3000 * 200);
@@ -380,9 +387,7 @@ TEST(SqlitePatchesTest, AReaderSeesTheCommitsOfARestartedWal) {
   Connection writer(path);
   Exec(writer.db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0");
   // Rows of ~1,000 bytes: three to a page, so rows 1, 100 and 200 are on different leaves.
-  Exec(writer.db, "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)");
-  Exec(writer.db, "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 300) "
-                  "INSERT INTO t SELECT i, printf('%.1000c', 'a') FROM r");
+  FillTable(writer.db, "t", 300, "printf('%.1000c', 'a')");
   Connection reader(path), checkpointer(path);
   const std::string values = "SELECT group_concat(substr(v, 1, 1), '') FROM (SELECT v FROM t WHERE k IN (1, 100, 200) ORDER BY k)";
   std::string want = "aaa";
