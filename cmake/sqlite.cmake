@@ -44,8 +44,8 @@ target_include_directories(lahza_wal_checksum PUBLIC "${CMAKE_SOURCE_DIR}/src")
 
 if(EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c" AND EXISTS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.h")
   # Three changes to SQLite's code, each measured (third_party/sqlite/README.md,
-  # "Patches"); none changes what SQLite writes or what a reader reads. The patched copy lives in
-  # the build tree, rewritten only when it differs.
+  # "Patches"); none changes what SQLite writes or what a reader reads. The
+  # patched copy lives in the build tree, rewritten only when it differs.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c")
   file(READ "${LAHZA_SQLITE_AMALGAMATION}/sqlite3.c" lahza_sqlite_source)
   option(LAHZA_SQLITE_PATCHES "Apply Lahza's three patches to SQLite (OFF: SQLite as released, to rule them out)" ON)
@@ -113,8 +113,9 @@ SQLITE_PRIVATE int lahzaWalMark(Wal *pWal, u32 *aMark){
 ** than reading back what the cache holds: a frame costs a hash lookup, a
 ** page read back a read() and a parse, so up to 16 frames a cached page
 ** (and 1,024 more) are worth looking at. nCached is the pages cached.
-** The frames are safe to read: the read lock (1 or more) keeps a writer from restarting the WAL, and with the
-** same salts frames 1..aMark[0] are the ones the mark was taken over. */
+** The frames are safe to read: the read lock (1 or more) keeps a writer
+** from restarting the WAL, and with the same salts frames 1..aMark[0] are
+** the ones the mark was taken over. */
 SQLITE_PRIVATE int lahzaWalChangedPages(
   Wal *pWal, const u32 *aMark, u32 nCached, int (*xChanged)(void*,Pgno), void *pCtx
 ){
