@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -13,7 +14,6 @@
 #include <mutex>
 #include <optional>
 #include <vector>
-#include <set>
 #include <thread>
 
 #include "core/thread_name.h"
@@ -24,6 +24,15 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// Each event loop is an io_context run by one thread, and a connection
+// belongs to one loop for its life: its handlers never run concurrently, so
+// no strand serialises them, and the concrete executor type spares the
+// type-erased any_io_executor that every operation would otherwise copy.
+using LoopExecutor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, LoopExecutor>;
+using Acceptor = net::basic_socket_acceptor<tcp, LoopExecutor>;
+using Clock = std::chrono::steady_clock;
+using SweepTimer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, LoopExecutor>;
 
 namespace {
 
@@ -68,10 +77,12 @@ struct ReplyGate {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server);
-  void Start() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+  Session(Socket socket, Server::Impl& server, size_t loop);
+  void Start();
   void CloseIfIdle();
-  auto executor() { return stream_.get_executor(); }
+  // Closes the connection if the request it is reading, or the answer it is
+  // writing, has outlived its deadline (ServerOptions::read_timeout_ms).
+  void CloseIfOverdue(Clock::time_point now);
   ~Session();
 
  private:
@@ -96,7 +107,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(Response response, bool keep_alive, bool head);
   void Close();
 
-  beast::tcp_stream stream_;
+  Socket socket_;
+  const size_t loop_;  // the index of the loop that runs this connection
+  // When the read or write in progress must have ended; max() while neither
+  // is (the request is with its handler). Checked by the loop's sweep
+  // instead of a timer per operation, which cost every request two timer
+  // queue updates.
+  Clock::time_point deadline_ = Clock::time_point::max();
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl& server_;
@@ -104,35 +121,44 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;  // between a complete request and its written response
 };
 
+// One event loop: its io_context, the one thread that runs it, and the
+// connections it runs, which only that thread touches.
+struct Loop {
+  net::io_context context{1};  // one thread: the scheduler's single-thread shortcuts
+  // The loop must not run out of work while a session waits for a blocking
+  // handler or a deferred reply (it then has no operation pending): its
+  // thread would return, and the answer would never be written.
+  std::optional<net::executor_work_guard<LoopExecutor>> keep_running;
+  SweepTimer sweep{context};
+  std::vector<std::weak_ptr<Session>> sessions;  // only this loop's thread
+  std::thread thread;
+};
+
 struct Server::Impl {
-  // Declared before the io_context: sessions still queued in it when it is
+  // Declared before the loops: sessions still queued in them when they are
   // destroyed report their end through these.
   std::mutex mutex;
   std::condition_variable changed;
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
   std::shared_ptr<ReplyGate> replies = std::make_shared<ReplyGate>();
   size_t live_sessions = 0;
-  size_t accepted = 0;
   bool stopped = false;
 
   const Router& router;
   ServerOptions options;
-  net::io_context ioc;
-  // On a strand: the accept handler re-arms async_accept on whichever io
-  // thread ran it, and Stop()'s close must not run on another at that moment
-  // (an acceptor is not safe for concurrent use).
-  tcp::acceptor acceptor{net::make_strand(ioc)};
-  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<Loop>> loops;
+  // On the first loop, whose thread alone runs the accept handler and
+  // Stop()'s close (an acceptor is not safe for concurrent use).
+  std::optional<Acceptor> acceptor;
+  size_t next_loop = 0;  // the accept handler's round robin
   std::optional<net::thread_pool> blocking;  // Router::Add's routes (see ServerOptions)
-  // The loop must not run out of work while a session waits for a blocking
-  // handler or a deferred reply (it then has no operation pending): the
-  // loop's threads would return, and the answer would never be written.
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::atomic<bool> stopping{false};
   bool started = false;
   uint16_t port = 0;
 
-  Impl(const Router& r, ServerOptions o) : router(r), options(std::move(o)), ioc(ThreadCount(options)) {}
+  Impl(const Router& r, ServerOptions o) : router(r), options(std::move(o)) {
+    for (int i = 0; i < ThreadCount(options); ++i) loops.push_back(std::make_unique<Loop>());
+    acceptor.emplace(loops.front()->context.get_executor());
+  }
 
   static int ThreadCount(const ServerOptions& options) {
     if (options.threads > 0) return options.threads;
@@ -140,22 +166,42 @@ struct Server::Impl {
     return std::max(1, cores - 1);
   }
 
+  // How often each loop looks for overdue reads and writes: a quarter of
+  // the timeout, so a slow client is cut off within 1.25 of it, at most
+  // once a second and at least every 10 ms.
+  Clock::duration SweepPeriod() const {
+    return std::clamp(std::chrono::milliseconds(options.read_timeout_ms / 4), std::chrono::milliseconds(10),
+                      std::chrono::milliseconds(1000));
+  }
+
   void Accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    Loop& loop = *loops[next_loop];
+    const size_t index = next_loop;
+    next_loop = (next_loop + 1) % loops.size();
+    acceptor->async_accept(loop.context.get_executor(), [this, index](beast::error_code ec, Socket socket) {
       if (ec) {
         if (!stopping) spdlog::warn("http: accept failed: {}", ec.message());
         if (stopping || ec == net::error::operation_aborted) return;
       } else {
-        auto session = std::make_shared<Session>(std::move(socket), *this);
-        {
-          std::lock_guard lock(mutex);
-          // The registry only serves graceful stop; drop ended sessions now and then.
-          if (++accepted % 1024 == 0) std::erase_if(sessions, [](const auto& weak) { return weak.expired(); });
-          sessions.insert(session);
-        }
-        session->Start();
+        std::make_shared<Session>(std::move(socket), *this, index)->Start();
       }
       Accept();
+    });
+  }
+
+  // Runs on `loop`'s thread, every SweepPeriod, until the loop stops.
+  void Sweep(Loop& loop) {
+    loop.sweep.expires_after(SweepPeriod());
+    loop.sweep.async_wait([this, &loop](beast::error_code ec) {
+      if (ec) return;
+      const Clock::time_point now = Clock::now();
+      std::erase_if(loop.sessions, [now](const std::weak_ptr<Session>& weak) {
+        std::shared_ptr<Session> session = weak.lock();
+        if (!session) return true;
+        session->CloseIfOverdue(now);
+        return false;
+      });
+      Sweep(loop);
     });
   }
 
@@ -166,15 +212,27 @@ struct Server::Impl {
   }
 };
 
-Session::Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
+Session::Session(Socket socket, Server::Impl& server, size_t loop)
+    : socket_(std::move(socket)), loop_(loop), server_(server) {
   beast::error_code ec;
-  auto endpoint = stream_.socket().remote_endpoint(ec);
+  auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) remote_ip_ = endpoint.address().to_string();
   std::lock_guard lock(server_.mutex);
   ++server_.live_sessions;
 }
 
 Session::~Session() { server_.SessionGone(); }
+
+void Session::Start() {
+  net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    self->server_.loops[self->loop_]->sessions.push_back(self);
+    self->Read();
+  });
+}
+
+void Session::CloseIfOverdue(Clock::time_point now) {
+  if (deadline_ <= now) Close();
+}
 
 void Session::Read() {
   if (server_.stopping) return Close();
@@ -183,13 +241,15 @@ void Session::Read() {
   parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
   // One deadline for the whole request: a client that trickles bytes
   // (slowloris) or idles on a keep-alive connection is cut off after it.
-  stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-  bhttp::async_read(stream_, buffer_, *parser_,
+  deadline_ = Clock::now() + std::chrono::milliseconds(server_.options.read_timeout_ms);
+  bhttp::async_read(socket_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
 }
 
 void Session::OnRead(beast::error_code ec) {
-  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+  deadline_ = Clock::time_point::max();  // the request is read; its handler has no deadline of ours
+  // operation_aborted and bad_descriptor: closed, by the sweep or by Stop.
+  if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::bad_descriptor ||
       ec == net::error::connection_reset || ec == net::error::eof) {
     return Close();
   }
@@ -259,7 +319,7 @@ void Session::Answer(Response response, const Answering& answering, bool on_loop
     return;
   }
   if (on_loop) return Respond(std::move(response), answering);
-  net::post(stream_.get_executor(), [self = shared_from_this(), response = std::move(response), answering]() mutable {
+  net::post(socket_.get_executor(), [self = shared_from_this(), response = std::move(response), answering]() mutable {
     self->Respond(std::move(response), answering);
   });
 }
@@ -284,7 +344,7 @@ Session::WayBack Session::Park() {
     gate->waiting.erase(waiting);
     // Posted under the gate's lock (Stop closes the gate before the loop
     // goes), and the only reference moves into the posted handler.
-    auto executor = self->stream_.get_executor();
+    auto executor = self->socket_.get_executor();
     net::post(executor, [self = std::move(self), then = std::move(then)] { then(self); });
   };
 }
@@ -357,10 +417,12 @@ void Session::Send(Response response, bool keep_alive, bool head) {
   message->body() = std::move(response.body);
   message->prepare_payload();
   if (head) message->body().clear();  // Content-Length stays that of the GET
-  stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-  bhttp::async_write(stream_, *message,
+  // A client that stops reading its answer is cut off like a slow sender.
+  deadline_ = Clock::now() + std::chrono::milliseconds(server_.options.read_timeout_ms);
+  bhttp::async_write(socket_, *message,
                      [self = shared_from_this(), message, keep_alive](beast::error_code ec, size_t) {
                        self->busy_ = false;
+                       self->deadline_ = Clock::time_point::max();
                        if (ec || !keep_alive) return self->Close();
                        self->Read();
                      });
@@ -372,8 +434,8 @@ void Session::CloseIfIdle() {
 
 void Session::Close() {
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 Server::Server(const Router& router, ServerOptions options)
@@ -387,20 +449,21 @@ Status Server::Start() {
   auto address = net::ip::make_address(impl_->options.address, ec);
   if (ec) return Error("http.listen_failed", "bad address " + impl_->options.address);
   tcp::endpoint endpoint(address, impl_->options.port);
-  impl_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
-  if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  Acceptor& acceptor = *impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return Error("http.listen_failed", ec.message());
-  impl_->port = impl_->acceptor.local_endpoint().port();
+  impl_->port = acceptor.local_endpoint().port();
   impl_->Accept();
   if (impl_->options.blocking_threads > 0) impl_->blocking.emplace(impl_->options.blocking_threads);
-  impl_->keep_running.emplace(impl_->ioc.get_executor());
-  int count = Impl::ThreadCount(impl_->options);
-  for (int i = 0; i < count; ++i) {
-    impl_->threads.emplace_back([this] {
+  for (auto& loop : impl_->loops) {
+    loop->keep_running.emplace(loop->context.get_executor());
+    impl_->Sweep(*loop);
+    loop->thread = std::thread([&context = loop->context] {
       NameThisThread("http-loop");
-      impl_->ioc.run();
+      context.run();
     });
   }
   impl_->started = true;
@@ -417,34 +480,31 @@ void Server::Stop() {
     impl_->changed.notify_all();
     return;
   }
-  net::post(impl_->acceptor.get_executor(), [this] {
+  net::post(impl_->acceptor->get_executor(), [this] {
     beast::error_code ignored;
-    impl_->acceptor.close(ignored);
+    impl_->acceptor->close(ignored);
   });
   // Graceful: idle keep-alive connections close now; busy ones finish their
   // response first (keep-alive is refused once stopping), bounded by 5 s.
-  // The strong references are taken under the mutex but posted and dropped
-  // outside it: once the io thread has run CloseIfIdle and its read has
-  // ended, ours can be the last reference, and ~Session calls SessionGone(),
-  // which takes this same (non-recursive) mutex. Dropping it under the lock
-  // deadlocked Stop() against itself (seen as a rare hang in server teardown).
-  std::vector<std::shared_ptr<Session>> live;
-  {
-    std::lock_guard lock(impl_->mutex);
-    for (const auto& weak : impl_->sessions) {
-      if (auto session = weak.lock()) live.push_back(std::move(session));
-    }
+  // Each loop closes its own: its registry is its thread's alone.
+  for (auto& loop : impl_->loops) {
+    net::post(loop->context, [&loop = *loop] {
+      for (const auto& weak : loop.sessions) {
+        if (auto session = weak.lock()) session->CloseIfIdle();
+      }
+    });
   }
-  for (const auto& session : live) net::post(session->executor(), [session] { session->CloseIfIdle(); });
-  live.clear();
   {
     std::unique_lock lock(impl_->mutex);
     impl_->changed.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->live_sessions == 0; });
   }
-  impl_->keep_running.reset();
-  impl_->ioc.stop();
-  for (std::thread& thread : impl_->threads) thread.join();
-  impl_->threads.clear();
+  for (auto& loop : impl_->loops) {
+    loop->keep_running.reset();
+    loop->context.stop();
+  }
+  for (auto& loop : impl_->loops) {
+    if (loop->thread.joinable()) loop->thread.join();
+  }
   // Blocking handlers still running finish; what they answer is queued on
   // the stopped loop and dropped with it.
   if (impl_->blocking) impl_->blocking->join();
@@ -459,7 +519,6 @@ void Server::Stop() {
   }
   abandoned.clear();
   std::lock_guard lock(impl_->mutex);
-  impl_->sessions.clear();
   impl_->stopped = true;
   impl_->changed.notify_all();
 }

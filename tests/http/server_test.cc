@@ -2,6 +2,7 @@
 // loopback port, a raw socket client.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <vector>
 #include <thread>
@@ -170,6 +172,36 @@ TEST_F(ServerTest, SlowClientIsCutOffAndOthersAreServed) {
   HttpClient other(server_->port());
   EXPECT_EQ(other.Request("GET", "/healthz").status, 200);
   EXPECT_TRUE(slow.WaitClosed(2000)) << "slowloris connection must be closed after the read timeout";
+}
+
+// The read timeout is also the keep-alive idle limit: a connection that
+// asks nothing more after its answer is closed once it has idled that long
+// (400 ms here), not at once and not never.
+TEST_F(ServerTest, AnIdleKeepAliveConnectionIsClosedAfterTheTimeout) {
+  HttpClient client(server_->port());
+  ASSERT_EQ(client.Request("GET", "/healthz").status, 200);
+  const auto answered = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.WaitClosed(3000)) << "an idle keep-alive connection must be closed after the timeout";
+  const auto idled = std::chrono::steady_clock::now() - answered;
+  EXPECT_GE(idled, std::chrono::milliseconds(350));
+  EXPECT_LE(idled, std::chrono::milliseconds(2000));
+}
+
+// A client that sends a request and then stops reading its answer holds the
+// server's write; the write has the same deadline as a read, and the
+// connection is cut off before the whole answer went out.
+TEST_F(ServerTest, AClientThatStopsReadingItsAnswerIsCutOff) {
+  const size_t size = 48u << 20;  // more than loopback's socket buffers hold
+  std::ofstream(web_ / "big.bin", std::ios::binary) << std::string(size, 'x');
+  HttpClient client(server_->port());
+  client.Connect();
+  client.SendRaw("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the write's deadline passes
+  const std::optional<size_t> received = client.ReadUntilClosed(5000);
+  ASSERT_TRUE(received.has_value()) << "the server must have closed the connection";
+  EXPECT_LT(*received, size) << "the whole answer went out to a client that did not read it";
+  HttpClient other(server_->port());
+  EXPECT_EQ(other.Request("GET", "/healthz").status, 200);
 }
 
 TEST_F(ServerTest, MalformedRequestLineGets400) {
@@ -415,6 +447,49 @@ TEST_F(LoopAndPoolTest, AReplyAfterStopIsDropped) {
   server_.reset();
   (*kept)([] { return Json({{"far", "too late"}}); });
   client_thread.join();
+}
+
+// With several event loops each connection lives on one of them, dealt in
+// turn; each loop answers its own connections, and Stop closes the idle
+// connections of every loop at once rather than waiting out its grace period.
+TEST(SeveralLoopsTest, EachLoopServesItsConnectionsAndStopClosesThemAll) {
+  Router router;
+  std::mutex mutex;
+  std::set<std::thread::id> answered_on;
+  router.AddNonBlocking("GET", "/where", [&](Request&) {
+    std::lock_guard lock(mutex);
+    answered_on.insert(std::this_thread::get_id());
+    return Json({{"ok", true}});
+  });
+  ServerOptions options;
+  options.threads = 3;
+  options.access_log = false;
+  Server server(router, options);
+  ASSERT_TRUE(server.Start().ok());
+  std::atomic<int> good{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 9; ++c) {
+    clients.emplace_back([&] {
+      HttpClient client(server.port());
+      for (int i = 0; i < 30; ++i) {
+        if (client.Request("GET", "/where").status == 200) ++good;
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(good, 9 * 30);
+  EXPECT_EQ(answered_on.size(), 3u) << "nine connections dealt in turn must reach all three loops";
+
+  std::vector<std::unique_ptr<HttpClient>> idle;
+  for (int c = 0; c < 6; ++c) {
+    idle.push_back(std::make_unique<HttpClient>(server.port()));
+    ASSERT_EQ(idle.back()->Request("GET", "/where").status, 200);
+  }
+  const auto stopping = std::chrono::steady_clock::now();
+  server.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, std::chrono::seconds(3))
+      << "Stop waited for idle connections instead of closing them";
+  for (auto& client : idle) EXPECT_TRUE(client->WaitClosed(1000));
 }
 
 TEST(MessagesTest, EveryHttpCodeHasBothLanguages) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -119,6 +120,27 @@ class HttpClient {
       Disconnect();
     }
     return response;
+  }
+
+  // Reads whatever comes until the server closes the connection: the bytes
+  // read (those buffered before included), or nothing if it was still open
+  // after `timeout_ms` without a byte.
+  std::optional<size_t> ReadUntilClosed(int timeout_ms) {
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t total = buffer_.size();
+    buffer_.clear();
+    char chunk[65536];
+    for (;;) {
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        total += static_cast<size_t>(n);
+      } else if (n == 0 || errno == ECONNRESET) {
+        return total;
+      } else if (errno != EINTR) {
+        return std::nullopt;
+      }
+    }
   }
 
   // True when the server closed the connection (read returns 0) within the wait.
