@@ -39,6 +39,11 @@ namespace lahza::store::internal {
 namespace sqlite {
 
 constexpr int kBusyTimeoutMs = 30000;
+// How long opening a connection waits for the database file's lock. This
+// process holds that lock for as long as it has the database open (the
+// "unix-excl" VFS, see sqlite_wal_buffer.cc), so another process waits here
+// in vain; within this process only WAL recovery holds it, briefly.
+constexpr int kOpenBusyTimeoutMs = 5000;
 constexpr size_t kMaxCachedStatements = 512;  // beyond this the cache is flushed (varying IN-list texts)
 constexpr size_t kMaxIdleConnections = 16;
 
@@ -542,14 +547,23 @@ class SqliteStore final : public Store {
       return Error("store.open_failed", path_ + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     }
     sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    sqlite3_busy_timeout(db, kOpenBusyTimeoutMs);
     // journal_mode=WAL is persistent in the file; asking each time is a no-op
-    // once set and makes a fresh file WAL before anyone writes to it. The
-    // automatic checkpoint is only a backstop (see CheckpointLoop): 100,000
-    // frames, ~400 MiB of WAL.
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                               "PRAGMA cache_size=-16384", "PRAGMA temp_store=MEMORY",
-                               "PRAGMA wal_autocheckpoint=100000"}) {
+    // once set and makes a fresh file WAL before anyone writes to it. It is
+    // also the first read, which takes the file's lock.
+    if (Status status = connection->Exec("PRAGMA journal_mode=WAL"); !status.ok()) {
+      if ((sqlite3_errcode(db) & 0xff) == SQLITE_BUSY) {
+        return Error("store.open_failed", path_ +
+                                              ": in use by another process. A SQLite database is served by one "
+                                              "process at a time; PostgreSQL serves several.");
+      }
+      return Error("store.open_failed", path_ + ": " + status.error().detail);
+    }
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    // The automatic checkpoint is only a backstop (see CheckpointLoop):
+    // 100,000 frames, ~400 MiB of WAL.
+    for (const char* pragma : {"PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-16384",
+                               "PRAGMA temp_store=MEMORY", "PRAGMA wal_autocheckpoint=100000"}) {
       Status status = connection->Exec(pragma);
       if (!status.ok()) return Error("store.open_failed", path_ + ": " + status.error().detail);
     }

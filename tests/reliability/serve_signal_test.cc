@@ -51,5 +51,45 @@ TEST(ServeSignals, SigtermWithStdoutClosedExitsCleanly) {
   std::filesystem::remove_all(dir, ignored);
 }
 
+// One process serves a SQLite database: a second `lahza serve` on the same
+// file is refused within seconds, saying why, and the first goes on serving.
+// Once the first has stopped, the file opens again.
+TEST(ServeSignals, ASecondServerOnTheSameSqliteFileIsRefused) {
+  char pattern[] = "/tmp/lahza-twice-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const std::filesystem::path dir = pattern;
+  const std::string db = "sqlite:" + (dir / "twice.db").string();
+  ServeProcess first;
+  ASSERT_TRUE(first.Start(db));
+
+  const std::filesystem::path second_log = dir / "second.log";
+  int log = open(second_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(log, 0);
+  const auto started = std::chrono::steady_clock::now();
+  pid_t second = SpawnWithOutput(ServeArgs(db, 0), log);
+  close(log);
+  ASSERT_GT(second, 0);
+  int status = 0;
+  pid_t waited = 0;
+  while ((waited = waitpid(second, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (waited != second) kill(second, SIGKILL), waitpid(second, &status, 0);
+  ASSERT_EQ(waited, second) << "the second server did not give up";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  std::ifstream in(second_log);
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(said.find("in use by another process"), std::string::npos) << said;
+
+  Client client(first.port());
+  EXPECT_EQ(client.Call("GET", "/healthz").status, 200);
+  ASSERT_TRUE(first.Stop());
+  ServeProcess again;
+  EXPECT_TRUE(again.Start(db)) << "the file must open once its server has stopped";
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
 }  // namespace
 }  // namespace lahza::reliability
