@@ -301,7 +301,12 @@ Result<std::shared_ptr<AppImpl::StartedPayment>> AppImpl::StartPayment(const htt
   payment->order = order;
   ipn::SendRequest& send = payment->send;
   send.user_id = caller.customer_id;
-  send.client_request_id = order.client_request_id.empty() ? NewId("r_") : order.client_request_id;
+  // Without the client's own id, one of ours, in time order: the switch's
+  // unique (user, client request id) index then takes each send at the end
+  // of the user's range, on a page it just wrote, instead of on a random
+  // one. Random ids missed the writer's page cache once the index outgrew
+  // it (docs/api.md, session 9).
+  send.client_request_id = order.client_request_id.empty() ? TimeOrderedId("r_") : order.client_request_id;
   send.payer_participant = account->participant;
   send.payer_account = account->account_number;
   auto kind = ipn::ParsePayeeKind(order.payee_kind);

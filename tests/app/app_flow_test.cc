@@ -2,10 +2,11 @@
 // on PostgreSQL (LAHZA_TEST_PG_URL).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <cctype>
 #include <set>
 
 #include "app/app_server.h"
@@ -726,6 +727,32 @@ TEST_P(AppFlowTest, CollectBillsAndDonations) {
 // ("h_<IR>_<direction>"), not stored apart: exactly one per side, in the
 // customer's words, readable and markable like any other; a later change
 // (an operator's reversal) arrives as a notification of its own.
+// A send without the client's own request id gets one of the server's, in
+// time order: the switch's unique (user, request id) index takes each at the
+// end of the user's range instead of on a random page.
+TEST_P(AppFlowTest, RequestIdsTheServerMakesFollowTheOrderOfTheSends) {
+  Api& api = *api_;
+  std::string payer = api.Onboard("01009400011", TestNationalId(25), "NBE", "3300000035", "Nadia Fathy Salem", 500'000);
+  api.Onboard("01009400012", TestNationalId(26), "CIB", "3400000036", "Tarek Hany Aziz", 0);
+  std::vector<std::string> irs;
+  for (int i = 0; i < 12; ++i) {
+    Reply sent = api.Call("POST", "/api/v1/payments/send",
+                          json{{"kind", "mobile"}, {"value", "01009400012"}, {"amount", 100 + i}, {"pin", "246810"}},
+                          payer);
+    ASSERT_EQ(sent.status, 201) << sent.body.dump();
+    irs.push_back(sent.body["ir"]);
+  }
+  std::vector<std::string> ids;
+  for (const std::string& ir : irs) {
+    auto row = server_->store().Execute("SELECT client_request_id FROM ipn_transactions WHERE ir = $1",
+                                        std::vector<store::Value>{ir}, store::Mode::kRead);
+    ASSERT_TRUE(row.ok() && row->rows.size() == 1u);
+    ids.push_back(store::AsText(row->rows[0][0]));
+  }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << ids.front() << " ... " << ids.back();
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size());
+}
+
 TEST_P(AppFlowTest, ARetriedSendIsAnsweredWithTheFirstAndMovesMoneyOnce) {
   Api& api = *api_;
   std::string payer = api.Onboard("01009400001", TestNationalId(23), "NBE", "3300000033", "Nadia Fathy Salem", 500'000);
