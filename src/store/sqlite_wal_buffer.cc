@@ -1,6 +1,6 @@
-// A thin SQLite VFS over the default one that gathers the writes a commit
-// makes to the write-ahead log into one buffer and hands them to the kernel
-// in a few large writes.
+// A thin SQLite VFS over the unix one (its "unix-excl" form, see
+// WalBufferVfs) that gathers the writes a commit makes to the write-ahead
+// log into one buffer and hands them to the kernel in a few large writes.
 //
 // Why: SQLite writes each WAL frame as two pwrite calls (a 24-byte header,
 // then the page). A batched commit of the switch's writer carries ~200 frames
