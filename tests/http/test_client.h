@@ -122,6 +122,17 @@ class HttpClient {
     return response;
   }
 
+  // Waits until at least `bytes` have come (kept for ReadUntilClosed);
+  // false if the connection closed first.
+  bool ReadAtLeast(size_t bytes) {
+    try {
+      while (buffer_.size() < bytes) Fill();
+    } catch (const std::runtime_error&) {
+      return false;
+    }
+    return true;
+  }
+
   // Reads whatever comes until the server closes the connection: the bytes
   // read (those buffered before included), or nothing if it was still open
   // after `timeout_ms` without a byte.
