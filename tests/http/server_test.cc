@@ -183,7 +183,9 @@ TEST_F(ServerTest, AnIdleKeepAliveConnectionIsClosedAfterTheTimeout) {
   const auto answered = std::chrono::steady_clock::now();
   ASSERT_TRUE(client.WaitClosed(3000)) << "an idle keep-alive connection must be closed after the timeout";
   const auto idled = std::chrono::steady_clock::now() - answered;
-  EXPECT_GE(idled, std::chrono::milliseconds(350));
+  // Not at once: the deadline runs from the server's end of the write,
+  // which a loaded machine may show the client well after.
+  EXPECT_GE(idled, std::chrono::milliseconds(200));
   EXPECT_LE(idled, std::chrono::milliseconds(2000));
 }
 
