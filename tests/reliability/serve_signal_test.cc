@@ -1,7 +1,9 @@
-// `lahza serve` whose stdout reader has gone away (a closed pipe: a log
-// shipper restarted, a test that stopped reading once it had the port) must
-// still stop cleanly on SIGTERM. Its "stopping" log line is written to the
-// closed pipe; without SIGPIPE ignored that write killed the server.
+// `lahza serve` as a process among others. One whose stdout reader has gone
+// away (a closed pipe: a log shipper restarted, a test that stopped reading
+// once it had the port) must still stop cleanly on SIGTERM: its "stopping"
+// log line is written to the closed pipe, and without SIGPIPE ignored that
+// write killed the server. And a second one on the same SQLite file is
+// refused while the first serves it.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
