@@ -137,8 +137,7 @@ class HttpClient {
   // read (those buffered before included), or nothing if it was still open
   // after `timeout_ms` without a byte.
   std::optional<size_t> ReadUntilClosed(int timeout_ms) {
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SetReceiveTimeout(timeout_ms);
     size_t total = buffer_.size();
     buffer_.clear();
     char chunk[65536];
@@ -156,14 +155,18 @@ class HttpClient {
 
   // True when the server closed the connection (read returns 0) within the wait.
   bool WaitClosed(int timeout_ms) {
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SetReceiveTimeout(timeout_ms);
     char byte;
     ssize_t n = ::recv(fd_, &byte, 1, 0);
     return n == 0 || (n < 0 && errno == ECONNRESET);
   }
 
  private:
+  void SetReceiveTimeout(int timeout_ms) {
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+
   void Fill() {
     char chunk[16384];
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);

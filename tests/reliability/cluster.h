@@ -100,6 +100,7 @@ class ServeProcess {
   // stderr) when it did not print its address within 30 s.
   bool Start(const std::string& db, int reconcile_ms = 200) {
     Kill();
+    exit_status_ = -1;
     if (log_dir_.empty()) return false;
     log_path_ = log_dir_ + "/serve-" + std::to_string(++starts_) + ".log";
     int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
@@ -119,6 +120,7 @@ class ServeProcess {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {  // exited before serving
         pid_ = -1;
+        exit_status_ = status;
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -134,6 +136,9 @@ class ServeProcess {
   bool Stop() { return Signal(SIGTERM); }
   uint16_t port() const { return port_; }
   bool running() const { return pid_ > 0; }
+  // The wait status of a server that exited before it served (waitpid's),
+  // or -1 (it served, or Start gave up on it).
+  int exit_status() const { return exit_status_; }
   // The output of the latest start (for failure messages).
   std::string Log() const {
     std::ifstream in(log_path_, std::ios::binary);
@@ -164,6 +169,7 @@ class ServeProcess {
   std::string log_path_;
   int starts_ = 0;
   pid_t pid_ = -1;
+  int exit_status_ = -1;
   uint16_t port_ = 0;
 };
 

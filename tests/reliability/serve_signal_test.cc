@@ -64,25 +64,14 @@ TEST(ServeSignals, ASecondServerOnTheSameSqliteFileIsRefused) {
   ServeProcess first;
   ASSERT_TRUE(first.Start(db));
 
-  const std::filesystem::path second_log = dir / "second.log";
-  int log = open(second_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  ASSERT_GE(log, 0);
+  ServeProcess second;
   const auto started = std::chrono::steady_clock::now();
-  pid_t second = SpawnWithOutput(ServeArgs(db, 0), log);
-  close(log);
-  ASSERT_GT(second, 0);
-  int status = 0;
-  pid_t waited = 0;
-  while ((waited = waitpid(second, &status, WNOHANG)) == 0 &&
-         std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (waited != second) kill(second, SIGKILL), waitpid(second, &status, 0);
-  ASSERT_EQ(waited, second) << "the second server did not give up";
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-  std::ifstream in(second_log);
-  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(said.find("in use by another process"), std::string::npos) << said;
+  EXPECT_FALSE(second.Start(db)) << "a second server started on the same file";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20))
+      << "the second server did not give up";
+  const int status = second.exit_status();
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) != 0) << "wait status " << status;
+  EXPECT_NE(second.Log().find("in use by another process"), std::string::npos) << second.Log();
 
   Client client(first.port());
   EXPECT_EQ(client.Call("GET", "/healthz").status, 200);
