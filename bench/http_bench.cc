@@ -22,7 +22,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include <dlfcn.h>
@@ -98,9 +100,37 @@ std::string Onboard(HttpClient& client, int i) {
 
 }  // namespace
 
+// Whether the slowest requests are spread over the run or come together:
+// the share of the requests slower than p99 that were sent in 50 ms windows
+// where at least a tenth of what was sent was that slow. A high share with
+// few such windows means stalls that hold every connection at once (a
+// checkpoint, a slow fsync), not a queue that is merely long.
+void PrintTailWindows(const lahza::bench::LoadGenerator& load, int connections, double p99) {
+  constexpr double kWindowMs = 50;
+  std::map<int64_t, std::pair<int64_t, int64_t>> windows;  // window -> (sent, slower than p99)
+  int64_t slow = 0;
+  for (int c = 0; c < connections; ++c) {
+    for (size_t i = 0; i < load.latencies(c).size(); ++i) {
+      auto& [sent, slower] = windows[static_cast<int64_t>(load.sent_at(c)[i] / kWindowMs)];
+      ++sent;
+      if (load.latencies(c)[i] > p99) ++slower, ++slow;
+    }
+  }
+  if (slow == 0) return;
+  int64_t stalls = 0, in_stalls = 0;
+  for (const auto& [window, counts] : windows) {
+    if (counts.second * 10 >= counts.first && counts.second > 0) ++stalls, in_stalls += counts.second;
+  }
+  std::printf("latency tail: %.0f %% of the requests slower than p99 were sent in %lld of %zu windows of %.0f ms "
+              "(%.1f stalls a second)\n",
+              100.0 * static_cast<double>(in_stalls) / static_cast<double>(slow), static_cast<long long>(stalls),
+              windows.size(), kWindowMs, static_cast<double>(stalls) * 1000.0 / (kWindowMs * static_cast<double>(windows.size())));
+}
+
 int main(int argc, char** argv) {
   CLI::App cli{"HTTP end-to-end transfer benchmark"};
   std::string db;
+  std::string latency_log;
   int connections = 64, seconds = 10, customers = 200, threads = 0;
   std::string pin_hash = "min", route = "send";
   cli.add_option("--db", db, "database URL (default: a fresh SQLite file in /tmp)");
@@ -112,6 +142,8 @@ int main(int argc, char** argv) {
   cli.add_option("--blocking-threads", blocking_threads, "server threads for blocking routes");
   cli.add_option("--pin-hash", pin_hash, "argon2id cost of the customers' PINs: min or interactive (production)")
       ->check(CLI::IsMember({"min", "interactive"}));
+  cli.add_option("--latency-log", latency_log,
+                 "write each transfer's send time and latency (ms, tab-separated) to this file, to see when the tail happens");
   cli.add_option("--route", route, "send: POST /api/v1/payments/send; healthz: GET /healthz (the HTTP floor)")
       ->check(CLI::IsMember({"send", "healthz"}));
   CLI11_PARSE(cli, argc, argv);
@@ -232,7 +264,16 @@ int main(int argc, char** argv) {
               cpu_used / elapsed);
   std::printf("latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.50), pct(0.99), pct(0.999),
               all.empty() ? 0.0 : all.back());
+  PrintTailWindows(load, connections, pct(0.99));
   lahza::bench::PrintWriterStats(writer_before, writer_after, elapsed);
+  if (!latency_log.empty()) {
+    std::ofstream log(latency_log);
+    log << "sent_ms\tlatency_ms\n";
+    for (int c = 0; c < connections; ++c) {
+      for (size_t i = 0; i < load.latencies(c).size(); ++i) log << load.sent_at(c)[i] << '\t' << load.latencies(c)[i] << '\n';
+    }
+    if (!log) std::cerr << "could not write " << latency_log << "\n";
+  }
   server.Stop();
   (*network)->SetNotifier({});
   if (!dir.empty()) std::filesystem::remove_all(dir);

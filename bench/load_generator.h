@@ -58,6 +58,7 @@ class LoadGenerator {
   // Runs until `stop` is set, then until every request in flight has its
   // answer (or 10 s have passed). Latencies are per connection, in ms.
   void Run(const std::atomic<bool>& stop) {
+    run_began_ = std::chrono::steady_clock::now();
     for (size_t i = 0; i < connections_.size(); ++i) Start(static_cast<int>(i));
     std::vector<epoll_event> events(connections_.size());
     std::chrono::steady_clock::time_point drain_deadline{};
@@ -85,6 +86,8 @@ class LoadGenerator {
   }
 
   const std::vector<double>& latencies(int connection) const { return connections_[connection].latencies; }
+  // When each of those requests was sent, in ms since Run began (the same order).
+  const std::vector<double>& sent_at(int connection) const { return connections_[connection].sent_at; }
   int64_t transport_errors() const { return transport_errors_; }
 
  private:
@@ -98,6 +101,7 @@ class LoadGenerator {
     std::string in;        // response bytes received so far
     std::chrono::steady_clock::time_point begin;
     std::vector<double> latencies;
+    std::vector<double> sent_at;
   };
 
   void Connect(int index) {
@@ -192,6 +196,7 @@ class LoadGenerator {
     if (!Parse(c.in, &response, &consumed)) return;  // not complete yet
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c.begin).count();
     c.latencies.push_back(ms);
+    c.sent_at.push_back(std::chrono::duration<double, std::milli>(c.begin - run_began_).count());
     c.waiting = false;
     --in_flight_;
     on_response_(index, response);
@@ -244,6 +249,7 @@ class LoadGenerator {
   int epoll_ = -1;
   int64_t in_flight_ = 0;
   int64_t transport_errors_ = 0;
+  std::chrono::steady_clock::time_point run_began_{};
   std::vector<int> failed_;  // connections to start over after this round of events
 };
 
