@@ -63,6 +63,10 @@ Status MigrateIpn(store::Store& store, int up_to = std::numeric_limits<int>::max
 // indexes serve it (tests/ipn/schema_test.cc).
 const std::string& AccountLookupSql(AccountKeyKind kind);
 
+// The statement a retry is found with: a user's transaction by its client
+// request id ($1 the user, $2 the id). Here for the same reason.
+const std::string& RequestLookupSql();
+
 // The traffic counts (ipn_transfer_counts, ipn_traffic_seconds; traffic.cc)
 // changed with each transfer's state in the transaction that changes it. One
 // instance gathers a batch's changes so that they cost two statements, not

@@ -690,8 +690,14 @@ bool DefinitelyNotCredited(const std::string& code) {
 }
 }  // namespace
 
+const std::string& internal::RequestLookupSql() {
+  static const std::string sql =
+      "SELECT ir, request_hash FROM ipn_transactions WHERE user_id = $1 AND client_request_id = $2";
+  return sql;
+}
+
 Result<std::optional<TransactionView>> Switch::Impl::FindRequest(const SendRequest& request, store::Transaction* reads) {
-  const std::string sql = "SELECT ir, request_hash FROM ipn_transactions WHERE user_id = $1 AND client_request_id = $2";
+  const std::string& sql = internal::RequestLookupSql();
   const std::vector<store::Value> params{V(request.user_id), V(request.client_request_id)};
   auto rows = reads ? reads->Execute(sql, params) : store_.Execute(sql, params, store::Mode::kRead);
   if (!rows.ok()) return rows.error();

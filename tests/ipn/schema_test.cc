@@ -277,6 +277,90 @@ TEST_P(IpnSchemaTest, SettlementFlowsStartFromTheEntriesThere) {
                                                  row(2, "NBE", "CIB", 1, 5)}));
 }
 
+// Migration 10: the idempotency key is unique through an index on
+// (client_request_id, user_id), so that time-ordered request ids share the
+// index's last page. The rows and every column stay; a user still cannot use
+// one request id twice, two users still can; the table's old UNIQUE (user_id,
+// client_request_id) is gone (on SQLite the table was copied without it); the
+// reconciler's index is back, and the retry lookup goes through the new index.
+TEST_P(IpnSchemaTest, TheIdempotencyKeyIsIndexedByRequestIdFirst) {
+  ASSERT_TRUE(internal::MigrateIpn(*store_, 9).ok());
+  auto insert_transaction = [&](const std::string& ir, const std::string& user, const std::string& request,
+                                const std::string& state) {
+    return store_->Execute(
+        "INSERT INTO ipn_transactions (ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, "
+        "channel, payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
+        "payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms, "
+        "created_ms, updated_ms, direct_ms) VALUES ($1, $2, $3, 'h', $4, 'e', 1250, 50, 'app', 'NBE', '1001', "
+        "'mobile', '+201000000000', 'CIB', '2001', 'م***', 'M***', 'x', 'rent', '2026-11-26', '2026-11', 1, 9, 1, 2, "
+        "3)",
+        std::vector<Value>{Value(ir), Value(user), Value(request), Value(state)});
+  };
+  ASSERT_TRUE(insert_transaction("IR2", "user-a", "r_00000000000000000002", "completed").ok());
+  ASSERT_TRUE(insert_transaction("IR1", "user-b", "r_00000000000000000001", "debited").ok());
+  ASSERT_TRUE(internal::MigrateIpn(*store_).ok());
+
+  auto rows = store_->Execute(
+      "SELECT ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, channel, "
+      "payer_participant, payer_account, payee_kind, payee_identifier, payee_participant, payee_account, "
+      "payee_name_ar, payee_name_en, expected_name, note, day_key, month_key, usage_released, hold_expires_ms, "
+      "created_ms, updated_ms, direct_ms FROM ipn_transactions ORDER BY ir",
+      {}, store::Mode::kRead);
+  ASSERT_TRUE(rows.ok()) << rows.error().detail;
+  ASSERT_EQ(rows->rows.size(), 2u);
+  auto text = [](const char* s) { return Value(std::string(s)); };
+  EXPECT_EQ(rows->rows[1],
+            (store::Row{text("IR2"), text("user-a"), text("r_00000000000000000002"), text("h"), text("completed"),
+                        text("e"), Value(int64_t{1250}), Value(int64_t{50}), text("app"), text("NBE"), text("1001"),
+                        text("mobile"), text("+201000000000"), text("CIB"), text("2001"), text("م***"), text("M***"),
+                        text("x"), text("rent"), text("2026-11-26"), text("2026-11"), Value(int64_t{1}),
+                        Value(int64_t{9}), Value(int64_t{1}), Value(int64_t{2}), Value(int64_t{3})}));
+  EXPECT_EQ(store::AsText(rows->rows[0][1]), "user-b");
+
+  EXPECT_EQ(insert_transaction("IR3", "user-a", "r_00000000000000000002", "completed").error().code,
+            "store.conflict");  // one user, one request id
+  EXPECT_EQ(insert_transaction("IR2", "user-c", "r_00000000000000000009", "completed").error().code,
+            "store.conflict");  // the IR
+  EXPECT_TRUE(insert_transaction("IR4", "user-b", "r_00000000000000000002", "completed").ok());  // another user
+
+  auto found = store_->Execute(internal::RequestLookupSql(),
+                               std::vector<Value>{text("user-a"), text("r_00000000000000000002")}, store::Mode::kRead);
+  ASSERT_TRUE(found.ok()) << found.error().detail;
+  ASSERT_EQ(found->rows.size(), 1u);
+  EXPECT_EQ(store::AsText(found->rows[0][0]), "IR2");
+
+  if (GetParam() == "sqlite") {
+    auto table = store_->Execute("SELECT sql FROM sqlite_schema WHERE name = 'ipn_transactions'", {},
+                                 store::Mode::kRead);
+    ASSERT_TRUE(table.ok());
+    ASSERT_EQ(table->rows.size(), 1u);
+    EXPECT_EQ(store::AsText(table->rows[0][0]).find("UNIQUE"), std::string::npos) << store::AsText(table->rows[0][0]);
+    auto plan = store_->Execute("EXPLAIN QUERY PLAN " + internal::RequestLookupSql(),
+                                std::vector<Value>{text("user-a"), text("r_1")}, store::Mode::kRead);
+    ASSERT_TRUE(plan.ok()) << plan.error().detail;
+    std::string steps;
+    for (const store::Row& row : plan->rows) steps += store::AsText(row.back()) + "\n";
+    EXPECT_NE(steps.find("USING INDEX ipn_transactions_request (client_request_id=? AND user_id=?)"),
+              std::string::npos)
+        << steps;
+    auto open = store_->Execute("SELECT COUNT(*) FROM ipn_transactions INDEXED BY ipn_transactions_unfinished "
+                                "WHERE state <> 'completed'",
+                                {}, store::Mode::kRead);
+    ASSERT_TRUE(open.ok()) << open.error().detail;
+    EXPECT_EQ(store::AsInt(open->rows[0][0]), 1);
+  } else {
+    auto indexes = store_->Execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'ipn_transactions' "
+                                   "AND schemaname = current_schema() ORDER BY indexname",
+                                   {}, store::Mode::kRead);
+    ASSERT_TRUE(indexes.ok()) << indexes.error().detail;
+    std::string names;
+    for (const store::Row& row : indexes->rows) names += store::AsText(row[0]) + " ";
+    EXPECT_EQ(names, "ipn_transactions_pkey ipn_transactions_request ipn_transactions_unfinished ");
+    EXPECT_NE(store::AsText(indexes->rows[1][1]).find("UNIQUE INDEX ipn_transactions_request ON"), std::string::npos);
+    EXPECT_NE(store::AsText(indexes->rows[1][1]).find("(client_request_id, user_id)"), std::string::npos);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IpnSchemaTest, ::testing::ValuesIn(store::TestBackends()),
                          store::BackendTestName);
 
