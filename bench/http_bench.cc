@@ -12,9 +12,13 @@
 // threads: the floor that HTTP, the router and this load generator cost on
 // their own, against which a transfer's cost can be read.
 //
+// It also says how much of the latency tail came in stalls that held every
+// connection at once; `--latency-log FILE` writes each transfer's send time
+// and latency, to line them up with what the server did then.
+//
 //   lahza_http_bench [--db sqlite:/tmp/x.db] [--connections 64] [--seconds 10] [--customers 200]
 //                    [--threads N] [--blocking-threads 32] [--pin-hash min|interactive]
-//                    [--route send|healthz]
+//                    [--route send|healthz] [--latency-log FILE]
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
