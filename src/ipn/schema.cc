@@ -43,30 +43,10 @@ DROP TABLE ipn_usage
 constexpr const char* kUnfinishedIndex =
     "CREATE INDEX ipn_transactions_unfinished ON ipn_transactions (state, updated_ms) WHERE state <> 'completed'";
 
-// Migration 10: the idempotency key (a user's client request id) is unique
-// through an index on (client_request_id, user_id) instead of the table's
-// UNIQUE (user_id, client_request_id). Request ids that grow with time (the
-// server's own, TimeOrderedId; the web client's "web-<ms>-...") then land on
-// the index's last page, which every send of a batch shares; filed under their
-// user, each send dirtied a page of its own (1.53 WAL pages a transfer in the
-// HTTP bench, of 7.57; docs/api.md, session 10). Only FindRequest reads the
-// key, and always with both columns. SQLite cannot drop a table's constraint,
-// so there the table is copied into one without it (once, at upgrade);
-// PostgreSQL drops the constraint by the name it gave it.
-constexpr const char* kTransactionColumns =
-    "ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, channel, payer_participant, "
-    "payer_account, payee_kind, payee_identifier, payee_participant, payee_account, payee_name_ar, payee_name_en, "
-    "expected_name, note, day_key, month_key, usage_released, hold_expires_ms, created_ms, updated_ms, direct_ms";
-constexpr const char* kRequestIndex =
-    "CREATE UNIQUE INDEX ipn_transactions_request ON ipn_transactions (client_request_id, user_id)";
-
-std::string RequestKeyFirst(bool sqlite) {
-  if (!sqlite) {
-    return "ALTER TABLE ipn_transactions DROP CONSTRAINT ipn_transactions_user_id_client_request_id_key;\n" +
-           std::string(kRequestIndex);
-  }
-  return std::string(R"SQL(
-CREATE TABLE ipn_transactions_keyed (
+// ipn_transactions' columns as migration 1 made them. Migration 10 makes the
+// table again from the same text (and migration 3's direct_ms), without the
+// UNIQUE it dropped.
+constexpr const char* kTransactionColumnDefinitions = R"SQL(
   ir TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
   client_request_id TEXT NOT NULL,
@@ -91,10 +71,35 @@ CREATE TABLE ipn_transactions_keyed (
   usage_released BIGINT NOT NULL,
   hold_expires_ms BIGINT NOT NULL,
   created_ms BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL)SQL";
+
+// Migration 10: the idempotency key (a user's client request id) is unique
+// through an index on (client_request_id, user_id) instead of the table's
+// UNIQUE (user_id, client_request_id). Request ids that grow with time (the
+// server's own, TimeOrderedId; the web client's "web-<ms>-...") then land on
+// the index's last page, which every send of a batch shares; filed under their
+// user, each send dirtied a page of its own (1.53 WAL pages a transfer in the
+// HTTP bench, of 7.57; docs/api.md, session 10). Only FindRequest reads the
+// key, and always with both columns. SQLite cannot drop a table's constraint,
+// so there the table is copied into one without it (once, at upgrade);
+// PostgreSQL drops the constraint by the name it gave it.
+constexpr const char* kTransactionColumns =
+    "ir, user_id, client_request_id, request_hash, state, error_code, amount, fee, channel, payer_participant, "
+    "payer_account, payee_kind, payee_identifier, payee_participant, payee_account, payee_name_ar, payee_name_en, "
+    "expected_name, note, day_key, month_key, usage_released, hold_expires_ms, created_ms, updated_ms, direct_ms";
+constexpr const char* kRequestIndex =
+    "CREATE UNIQUE INDEX ipn_transactions_request ON ipn_transactions (client_request_id, user_id)";
+
+std::string RequestKeyFirst(bool sqlite) {
+  if (!sqlite) {
+    return "ALTER TABLE ipn_transactions DROP CONSTRAINT ipn_transactions_user_id_client_request_id_key;\n" +
+           std::string(kRequestIndex);
+  }
+  return std::string(R"SQL(
+CREATE TABLE ipn_transactions_keyed ()SQL") + kTransactionColumnDefinitions + R"SQL(,
   direct_ms BIGINT NOT NULL DEFAULT 0
 );
-INSERT INTO ipn_transactions_keyed ()SQL") + kTransactionColumns + ") SELECT " + kTransactionColumns +
+INSERT INTO ipn_transactions_keyed ()SQL" + kTransactionColumns + ") SELECT " + kTransactionColumns +
          " FROM ipn_transactions ORDER BY rowid;\n"
          "DROP TABLE ipn_transactions;\n"
          "ALTER TABLE ipn_transactions_keyed RENAME TO ipn_transactions;\n" +
@@ -103,7 +108,7 @@ INSERT INTO ipn_transactions_keyed ()SQL") + kTransactionColumns + ") SELECT " +
 
 // Portable dialect (see store/store.h): BIGINT and TEXT, ids chosen by Lahza.
 const std::array<store::Migration, 10> kMigrations = {{
-    {1, "switch tables", R"SQL(
+    {1, "switch tables", std::string(R"SQL(
 CREATE TABLE ipn_participants (
   code TEXT PRIMARY KEY,
   number BIGINT NOT NULL UNIQUE,
@@ -137,32 +142,7 @@ CREATE TABLE ipn_aliases (
   created_ms BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX ipn_aliases_one_ipa ON ipn_aliases (participant, account_number, kind);
-CREATE TABLE ipn_transactions (
-  ir TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  client_request_id TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  state TEXT NOT NULL,
-  error_code TEXT NOT NULL,
-  amount BIGINT NOT NULL,
-  fee BIGINT NOT NULL,
-  channel TEXT NOT NULL,
-  payer_participant TEXT NOT NULL,
-  payer_account TEXT NOT NULL,
-  payee_kind TEXT NOT NULL,
-  payee_identifier TEXT NOT NULL,
-  payee_participant TEXT NOT NULL,
-  payee_account TEXT NOT NULL,
-  payee_name_ar TEXT NOT NULL,
-  payee_name_en TEXT NOT NULL,
-  expected_name TEXT NOT NULL,
-  note TEXT NOT NULL,
-  day_key TEXT NOT NULL,
-  month_key TEXT NOT NULL,
-  usage_released BIGINT NOT NULL,
-  hold_expires_ms BIGINT NOT NULL,
-  created_ms BIGINT NOT NULL,
-  updated_ms BIGINT NOT NULL,
+CREATE TABLE ipn_transactions ()SQL") + kTransactionColumnDefinitions + R"SQL(,
   UNIQUE (user_id, client_request_id)
 );
 CREATE INDEX ipn_transactions_state ON ipn_transactions (state, updated_ms);
